@@ -1,0 +1,3 @@
+from kexue.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Model files, nanoGPT-style: one short module per architecture."""

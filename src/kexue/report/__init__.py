@@ -1,0 +1,1 @@
+"""Reports: verdicts computed from stored metrics, rendered to self-contained HTML + Markdown."""

@@ -1,0 +1,11 @@
+"""The stage registry: one module per article (plus the shared data stages).
+
+Add an article by writing `stages/<key>_<slug>.py` with a module-level `ARTICLE` and
+listing it here. Everything else — Snakemake rules, dvc.yaml, reports — follows from it.
+"""
+
+ARTICLE_MODULES = (
+    "stages.data",
+    "stages.a9931_local_global_cosine",
+    "stages.a9775_min_abc",
+)

@@ -1,0 +1,455 @@
+"""kexue.fm/archives/9931 — if every local (group-wise) cosine is high, is the global one?
+
+Stages: numerics (C1–C7, numpy) -> adam (C8 training) -> evaluate (C8 statistics) -> figures.
+Heavy code lives in kexue.groupwise_cosine and kexue.cosine_training.
+"""
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from kexue.pipeline import Article, Claim, Figure, Outcome, Stage
+
+SKIP_STEPS = 10  # the card's C8 statistic counts steps after step 10
+TOL = 1e-12
+
+
+class Params(BaseModel):
+    """Resolved parameters of one profile."""
+
+    model_config = ConfigDict(extra="forbid")
+    identity_draws: int = Field(ge=10, le=10_000_000, description="C2 random draws (D in [2,200], K in [2,10])")
+    search_draws: int = Field(ge=60, le=100_000_000, description="random instances per sign class (C4/C5)")
+    adv_starts: int = Field(ge=1, le=10_000, description="adversarial L-BFGS-B starts per bound and sign class")
+    ce_lambdas: list[float] = Field(min_length=1, description="C3 local cosine levels, each in (0, 1)")
+    eps_values: list[float] = Field(min_length=2, description="C3 epsilons, each in (0, 1)")
+    simpson_n: int = Field(ge=3, le=1_000_000, description="points per Simpson group")
+    dataset: Literal["digits", "fashion_mnist"]
+    n_train: int = Field(ge=200, le=60_000, description="training images used by C8")
+    hidden: int = Field(ge=4, le=16_384)
+    depth: int = Field(ge=1, le=8, description="hidden layers of the MLP")
+    steps: int = Field(ge=SKIP_STEPS + 2, le=1_000_000)
+    lr: float = Field(gt=0, le=1.0)
+    batch: int = Field(ge=1, le=8192)
+    lambdas: list[float] = Field(min_length=1, description="C8 clipping thresholds, each in [-1, 1)")
+    ckpt_every: int = Field(ge=1, le=1_000_000, description="C8 checkpoint interval in steps")
+
+    @field_validator("ce_lambdas", "eps_values")
+    @classmethod
+    def _open_unit(cls, v):
+        bad = [x for x in v if not 0 < x < 1]
+        if bad:
+            raise ValueError(f"values must lie in (0, 1); got {bad}")
+        return v
+
+    @field_validator("lambdas")
+    @classmethod
+    def _lam(cls, v):
+        bad = [x for x in v if not -1 <= x < 1]
+        if bad:
+            raise ValueError(f"thresholds must lie in [-1, 1); got {bad}")
+        if len(set(v)) != len(v):
+            raise ValueError(f"thresholds must be distinct; got {v}")
+        return v
+
+
+def _lam_key(lam: float) -> str:
+    return f"{lam:g}"
+
+
+# ------------------------------------------------------------------------ stages
+def numerics(ctx):
+    import numpy as np
+    from scipy.stats import pearsonr
+
+    from kexue import groupwise_cosine as gc
+    from kexue.io import atomic_write_json
+
+    p = ctx.p
+    rng = np.random.default_rng([ctx.seed, 9931])
+    m, arrays = {}, {}
+
+    # C1
+    r = gc.decompose([1.0, 1.0], [1.0, 2.0], [1, 1])
+    m["c1"] = {"cos": r["glob"], "local": r["c"].tolist(), "reference": 3 / math.sqrt(10),
+               "abs_err": abs(r["glob"] - 3 / math.sqrt(10))}
+
+    # C2 (plus the identity on every random-search instance below)
+    e_id, e_ref = gc.identity_errors(rng, p.identity_draws)
+    m["c2"] = {"draws": p.identity_draws, "max_ident_err": e_id, "max_refine_err": e_ref}
+
+    # C3: group k in its own random 2-D plane of R^8, local cosines exactly lambda
+    c3 = {}
+    eps = np.array(sorted(p.eps_values, reverse=True))
+    ce_glob = np.zeros((len(p.ce_lambdas), len(eps)))
+    for i, lam in enumerate(p.ce_lambdas):
+        mins = []
+        for j, e in enumerate(eps):
+            x, y = gc.counterexample(lam, float(e), dim=8, rng=rng)
+            st = gc.group_stats(x[None], y[None])
+            ce_glob[i, j] = st["glob"][0]
+            mins.append(float(st["c"].min()))
+        c3[_lam_key(lam)] = {"eps": eps.tolist(), "glob": ce_glob[i].tolist(), "min_local": mins,
+                             "ratio_to_2_lam_eps": (ce_glob[i] / (2 * lam * eps)).tolist(),
+                             "glob_at_min_eps": float(ce_glob[i, -1]), "min_eps": float(eps[-1])}
+    m["c3"] = {"per_lambda": c3}
+    arrays.update(ce_lambdas=np.array(p.ce_lambdas), ce_eps=eps, ce_glob=ce_glob)
+
+    # C4/C5: random search per sign class, adversarial search per bound
+    rand = {}
+    for kind in ("nonneg", "neg", "mixed"):
+        agg, sample = gc.random_search(rng, p.search_draws, kind)
+        rand[kind] = agg
+        for k, v in sample.items():
+            arrays[f"rs_{kind}_{k}"] = v
+        ctx.log(f"random search {kind}: {agg['n']} instances, upper viol {agg['upper_violations']}, "
+                f"lower viol {agg['lower_violations']}")
+    adv = {}
+    for kind, which in (("nonneg", "upper"), ("mixed", "upper"), ("mixed", "lower"),
+                        ("neg", "lower"), ("neg", "upper")):
+        adv[f"{kind}_{which}"] = gc.adversarial_search(rng, p.adv_starts, kind, which)
+    xo, yo = gc.orthogonal_norms_instance()
+    so = gc.group_stats(xo[None], yo[None])
+    ortho = {"local": so["c"][0].tolist(), "glob": float(so["glob"][0]), "cos_ab": float(so["cos_ab"][0]),
+             "upper_violated": bool(so["glob"][0] > so["c"][0].max() + TOL)}
+    m["c4"] = {"random": {"nonneg": rand["nonneg"], "mixed": rand["mixed"]},
+               "adversarial": {"nonneg_upper": adv["nonneg_upper"], "mixed_upper": adv["mixed_upper"]}}
+    m["c5"] = {"random": {"neg": rand["neg"], "mixed": rand["mixed"]},
+               "adversarial": {k: adv[k] for k in ("neg_lower", "neg_upper", "mixed_lower", "mixed_upper")},
+               "orthogonal_construction": ortho}
+    m["c2"]["search_instances"] = sum(v["n"] for v in rand.values())
+    m["c2"]["search_max_ident_err"] = max(v["ident_max_err"] for v in rand.values())
+
+    # C6: Pearson r vs cosine of centred vectors
+    diff, trials = 0.0, 1000
+    for _ in range(trials):
+        n = int(rng.integers(3, 201))
+        x = rng.standard_normal(n) * rng.uniform(0.1, 10) + rng.uniform(-10, 10)
+        y = 0.5 * x + rng.standard_normal(n) * rng.uniform(0.1, 10) + rng.uniform(-10, 10)
+        diff = max(diff, abs(float(pearsonr(x, y).statistic) - gc.pearson_via_cosine(x, y)))
+    m["c6"] = {"trials": trials, "max_abs_diff": diff}
+
+    # C7: Simpson
+    (x1, y1), (x2, y2) = gc.simpson_data(rng, p.simpson_n)
+    xp, yp = np.concatenate([x1, x2]), np.concatenate([y1, y2])
+    m["c7"] = {"n_per_group": p.simpson_n,
+               "r_group1": gc.pearson_via_cosine(x1, y1), "r_group2": gc.pearson_via_cosine(x2, y2),
+               "r_pooled": gc.pearson_via_cosine(xp, yp),
+               "slope_group1": gc.ols_slope(x1, y1), "slope_group2": gc.ols_slope(x2, y2),
+               "slope_pooled": gc.ols_slope(xp, yp),
+               "cos_pooled_uncentred": float(gc.cosine(xp, yp))}
+    arrays.update(simpson_x1=x1, simpson_y1=y1, simpson_x2=x2, simpson_y2=y2)
+
+    atomic_write_json(ctx.out("metrics"), m)
+    out = ctx.out("arrays")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open(out, "wb") as f:
+        np.savez(f, **arrays)
+
+
+def adam(ctx):
+    import time
+
+    import numpy as np
+
+    from kexue.cosine_training import TrainConfig, load_dataset, run
+    from kexue.io import atomic_write_json
+
+    p = ctx.p
+    data = load_dataset(p.dataset, ctx.inp(p.dataset), p.n_train, ctx.seed)
+    cfg = TrainConfig(steps=p.steps, hidden=p.hidden, depth=p.depth, lr=p.lr, batch=p.batch,
+                      seed=ctx.seed, ckpt_every=p.ckpt_every)
+    ctx.log(f"C8 on {p.dataset} ({len(data[1])} train), MLP {data[0].shape[1]}-{p.hidden}x{p.depth}, "
+            f"{p.steps} steps, λ ∈ {p.lambdas}, device {ctx.device}")
+    t0 = time.perf_counter()
+    res = run(p.lambdas, data, cfg, device=ctx.device, ckpt_dir=ctx.persist("ckpt"), fingerprint=ctx.fingerprint)
+    wall = time.perf_counter() - t0
+    arrays = {"lambdas": np.array(p.lambdas, dtype=np.float64)}
+    summary = {}
+    for i, (lam, o) in enumerate(res.items()):
+        arrays["tensor_names"] = np.array(o["tensor_names"])
+        for k, v in o.items():
+            if isinstance(v, np.ndarray):
+                arrays[f"l{i}_{k}"] = v
+        summary[_lam_key(lam)] = {"test_acc": o["test_acc"], "test_loss": o["test_loss"],
+                                  "final_train_loss": float(o["loss"][-1]),
+                                  "clipped_frac_per_tensor": o["clipped"].mean(0).tolist()}
+    out = ctx.out("traces")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open(out, "wb") as f:
+        np.savez(f, **arrays)
+    atomic_write_json(ctx.out("summary"), {"adam_run": {
+        "dataset": p.dataset, "n_train": p.n_train, "hidden": p.hidden, "depth": p.depth, "steps": p.steps,
+        "lr": p.lr, "batch": p.batch, "device": ctx.device, "wall_s": wall, "per_lambda": summary}})
+
+
+def evaluate(ctx):
+    import numpy as np
+
+    from kexue.io import atomic_write_json
+
+    z = np.load(ctx.inp("traces"))
+    per = {}
+    for i, lam in enumerate(z["lambdas"].tolist()):
+        g = lambda k: z[f"l{i}_{k}"]  # noqa: E731
+        glob, local, cab = g("glob")[SKIP_STEPS:], g("local")[SKIP_STEPS:], g("cos_ab")
+        below = glob < local.min(1)
+        per[_lam_key(lam)] = {
+            "steps_counted": int(len(glob)),
+            "n_global_below_min_local": int(below.sum()),
+            "frac_global_below_min_local": float(below.mean()),
+            "frac_raw_global_below_min_raw_local": float(
+                (g("glob_raw")[SKIP_STEPS:] < g("local_raw")[SKIP_STEPS:].min(1)).mean()),
+            "min_global": float(glob.min()), "min_global_all_steps": float(g("glob").min()),
+            "min_local_minus_lambda": float((g("local").min(1) - lam).min()),
+            "mean_gap_min_local_minus_global": float((local.min(1) - glob).mean()),
+            "cos_ab": {"mean": float(cab[SKIP_STEPS:].mean()), "median": float(np.median(cab[SKIP_STEPS:])),
+                       "min": float(cab[SKIP_STEPS:].min()), "max": float(cab[SKIP_STEPS:].max()),
+                       "mean_on_below_steps": float(cab[SKIP_STEPS:][below].mean()) if below.any() else None},
+            "cbar_w_mean": float(g("cbar_w")[SKIP_STEPS:].mean()),
+            "max_group_identity_err": float(np.max(g("ident_err"))),
+            "scalar": {"sign_agreement_mean": float(g("sign_frac").mean()),
+                       "cos_abs_mean": float(g("cos_abs").mean()),
+                       "weighted_mean_sign_mean": float(g("wmean_sign").mean()),
+                       "max_identity_err": float(np.max(g("scalar_ident_err")))},
+            "clipped_frac": float(g("clipped").mean()),
+        }
+    atomic_write_json(ctx.out("metrics"), {"c8": {"skip_steps": SKIP_STEPS, "per_lambda": per}})
+
+
+def figures(ctx):
+    import numpy as np
+
+    from kexue.plots import figure, savefig, PALETTE
+
+    out = ctx.out("figures")
+    z = np.load(ctx.inp("arrays"))
+
+    # (a) global cosine vs eps
+    fig, ax = figure()
+    for i, lam in enumerate(z["ce_lambdas"]):
+        ax.loglog(z["ce_eps"], z["ce_glob"][i], "o", ms=7, color=PALETTE[i], label=f"λ = {lam:g} (measured)")
+        ax.loglog(z["ce_eps"], 2 * lam * z["ce_eps"], "--", color=PALETTE[i], lw=1.2)
+    ax.set_xlabel("ε"), ax.set_ylabel("global cosine cos(x, y)")
+    ax.set_title("All local cosines = λ, global → 0 (dashed: 2λε)")
+    ax.legend()
+    savefig(fig, out / "eps_scaling.png")
+
+    # (b) global vs max / min local cosine
+    fig, axes = figure(ncols=2, figsize=(11, 4.6))
+    names = {"nonneg": "all $c_k \\geq 0$", "mixed": "mixed signs", "neg": "all $c_k < 0$"}
+    for j, key in enumerate(("cmax", "cmin")):
+        ax = axes[j]
+        for i, kind in enumerate(("nonneg", "mixed", "neg")):
+            ax.scatter(z[f"rs_{kind}_{key}"], z[f"rs_{kind}_glob"], s=4, alpha=0.35, color=PALETTE[i],
+                       label=names[kind], rasterized=True)
+        ax.plot([-1, 1], [-1, 1], "k-", lw=1, label="y = x")
+        ax.set_xlabel("max$_k\\,c_k$" if key == "cmax" else "min$_k\\,c_k$")
+        ax.set_ylabel("global cosine")
+        ax.set_xlim(-1.02, 1.02), ax.set_ylim(-1.02, 1.02)
+    axes[0].set_title("cos ≤ max$_k\\,c_k$ unless all $c_k<0$")
+    axes[1].set_title("cos ≥ min$_k\\,c_k$ unless all $c_k>0$")
+    axes[0].legend(markerscale=4, loc="upper left")
+    savefig(fig, out / "bounds_scatter.png")
+
+    # (c) Simpson
+    fig, ax = figure()
+    x1, y1, x2, y2 = z["simpson_x1"], z["simpson_y1"], z["simpson_x2"], z["simpson_y2"]
+    grid = np.linspace(-0.2, 3.2, 10)
+    for i, (x, y) in enumerate(((x1, y1), (x2, y2))):
+        k, b = np.polyfit(x, y, 1)
+        own = np.linspace(x.min() - 0.4, x.max() + 0.4, 10)
+        ax.scatter(x, y, s=14, color=PALETTE[i], label=f"group {i + 1}")
+        ax.plot(own, k * own + b, color=PALETTE[i], lw=1.5)
+    xp, yp = np.concatenate([x1, x2]), np.concatenate([y1, y2])
+    k, b = np.polyfit(xp, yp, 1)
+    ax.plot(grid, k * grid + b, "k--", lw=1.5, label=f"pooled fit (slope {k:.2f})")
+    ax.set_xlabel("x"), ax.set_ylabel("y"), ax.set_title("Simpson: r = 1 within groups, pooled r < 0")
+    ax.legend()
+    savefig(fig, out / "simpson.png")
+
+    # (d) training time series, one panel per λ
+    t = np.load(ctx.inp("traces"))
+    lams = t["lambdas"].tolist()
+    fig, axes = figure(nrows=len(lams), figsize=(9, 2.9 * len(lams)), sharex=True, squeeze=False)
+    for i, lam in enumerate(lams):
+        ax = axes[i, 0]
+        loc = t[f"l{i}_local"]
+        steps = np.arange(1, len(loc) + 1)
+        for k in range(loc.shape[1]):
+            ax.plot(steps, loc[:, k], lw=0.6, alpha=0.6, color="0.55",
+                    label="per-tensor cosines" if k == 0 else None)
+        ax.plot(steps, t[f"l{i}_glob"], lw=2, color=PALETTE[0], label="global cosine")
+        ax.plot(steps, t[f"l{i}_cos_ab"], lw=1.2, color=PALETTE[1], label="cos(a, b) of the norm vectors")
+        ax.axhline(lam, ls="--", color=PALETTE[3], lw=1.2, label=f"threshold λ = {lam:g}")
+        ax.set_ylabel("cosine"), ax.set_ylim(-0.05, 1.3), ax.set_yticks([0, 0.2, 0.4, 0.6, 0.8, 1.0])
+        ax.set_title(f"λ = {lam:g}")
+        ax.legend(loc="upper center", fontsize=8, ncol=4, frameon=False)
+    axes[-1, 0].set_xlabel("step")
+    savefig(fig, out / "training_cosines.png")
+
+
+# ------------------------------------------------------------------------ claims
+def _c1(m, profile):
+    c = m["c1"]
+    ok = c["abs_err"] <= 1e-6 and all(abs(v - 1) <= 1e-12 for v in c["local"])
+    return Outcome(f"cos = {c['cos']:.6f}, local = {c['local']}", ok, f"|cos − 3/√10| = {c['abs_err']:.1e}")
+
+
+def _c2(m, profile):
+    c = m["c2"]
+    err = max(c["max_ident_err"], c["search_max_ident_err"])
+    return Outcome(f"max identity error {err:.1e}", err <= 1e-10,
+                   f"{c['draws']} partition draws (max err {c['max_ident_err']:.1e}, refinement "
+                   f"cos(a,b)·c̄_w err {c['max_refine_err']:.1e}) + {c['search_instances']} search instances "
+                   f"(max err {c['search_max_ident_err']:.1e})")
+
+
+def _c3(m, profile):
+    per = m["c3"]["per_lambda"]
+    ok, parts = True, []
+    for lam, r in per.items():
+        good = (r["glob_at_min_eps"] < 1e-4 and min(r["min_local"]) >= float(lam) - TOL and min(r["glob"]) > 0)
+        ok &= good
+        parts.append(f"λ={lam}: global {r['glob_at_min_eps']:.2e} at ε={r['min_eps']:g}")
+    ratio = [x for r in per.values() for x in r["ratio_to_2_lam_eps"]]
+    return Outcome("; ".join(parts), ok,
+                   f"global/(2λε) in [{min(ratio):.4f}, {max(ratio):.4f}]; all global > 0; locals ≥ λ − 1e-12")
+
+
+def _c4(m, profile):
+    c = m["c4"]
+    rn, rm = c["random"]["nonneg"], c["random"]["mixed"]
+    an, am = c["adversarial"]["nonneg_upper"], c["adversarial"]["mixed_upper"]
+    viol = rn["upper_violations"] + rm["upper_violations"] + an["violations"] + am["violations"]
+    refine = rn["refine_upper_violations"] + rn["refine_lower_violations"]
+    excess = max(rn["upper_max_excess"], rm["upper_max_excess"], an["max_excess"], am["max_excess"])
+    return Outcome(f"{viol} violations of cos ≤ max c_k in {rn['n'] + rm['n']} random + "
+                   f"{an['starts'] + am['starts']} adversarial; refinement violations {refine}",
+                   viol == 0 and refine == 0,
+                   f"largest cos − max c_k found: {excess:.2e} (adversarial nonneg {an['max_excess']:.2e})")
+
+
+def _c5(m, profile):
+    c = m["c5"]
+    rneg, rmix, adv = c["random"]["neg"], c["random"]["mixed"], c["adversarial"]
+    neg_lower = rneg["lower_violations"] + adv["neg_lower"]["violations"]
+    neg_upper = rneg["upper_violations"] + adv["neg_upper"]["violations"] + int(c["orthogonal_construction"]["upper_violated"])
+    mixed = (rmix["upper_violations"] + rmix["lower_violations"] + adv["mixed_upper"]["violations"]
+             + adv["mixed_lower"]["violations"])
+    ok = neg_lower == 0 and neg_upper >= 1 and mixed == 0
+    return Outcome(f"all-negative: {neg_lower} lower-bound violations, {neg_upper} upper-bound violations found; "
+                   f"mixed: {mixed} violations", ok,
+                   f"a ⊥ b construction: locals {c['orthogonal_construction']['local']}, global "
+                   f"{c['orthogonal_construction']['glob']:.1e}; largest cos − max c_k (all negative): "
+                   f"{max(rneg['upper_max_excess'], adv['neg_upper']['max_excess']):.3f}")
+
+
+def _c6(m, profile):
+    c = m["c6"]
+    return Outcome(f"max |pearsonr − cos(centred)| = {c['max_abs_diff']:.1e}", c["max_abs_diff"] <= 1e-12,
+                   f"{c['trials']} random data sets")
+
+
+def _c7(m, profile):
+    c = m["c7"]
+    ok = min(c["r_group1"], c["r_group2"]) >= 0.999999 and c["r_pooled"] < 0 and c["slope_pooled"] < 0
+    return Outcome(f"within r = {c['r_group1']:.6f}, {c['r_group2']:.6f}; pooled r = {c['r_pooled']:.3f}, "
+                   f"pooled slope = {c['slope_pooled']:.3f}", ok,
+                   f"uncentred cosine of the pooled data stays {c['cos_pooled_uncentred']:.3f}")
+
+
+def _c8(m, profile):
+    r = m["c8"]["per_lambda"]["0.2"]
+    frac, n = r["frac_global_below_min_local"], r["n_global_below_min_local"]
+    ok = n >= 1 if profile == "smoke" else frac >= 0.5
+    return Outcome(f"λ=0.2: global < min local at {frac:.0%} of steps ({n}/{r['steps_counted']}) after step "
+                   f"{m['c8']['skip_steps']}", ok,
+                   f"min global {r['min_global']:.3f}; mean cos(a,b) {r['cos_ab']['mean']:.3f}; "
+                   f"threshold {'≥ 1 step (smoke)' if profile == 'smoke' else '≥ 50% of steps'}")
+
+
+SUMMARY = r"""
+Split two vectors into groups (for a network: its parameter tensors). With group norms
+$a_k=\|x_k\|$, $b_k=\|y_k\|$ and local cosines $c_k=\cos(x_k,y_k)$ the global cosine is
+$\cos(x,y)=\sum_k c_k a_k b_k/(\|a\|\|b\|)=\cos(a,b)\,\bar c_w$, the $a_kb_k$-weighted mean of the
+local cosines shrunk by the cosine of the two norm vectors. So high local cosines do not imply a
+high global cosine: when the norm vectors point in different directions the global cosine can be
+made arbitrarily small, while it never exceeds the largest local cosine if that one is
+non-negative. The article met this when forcing per-parameter cosines of an optimizer's update
+with the gradient above a threshold: the global cosine still fell below it. Pearson correlation is
+the cosine of centred data, and there centring lets the sign flip (Simpson's paradox).
+
+We check the identity, the counterexample, the bounds (with random and adversarial search), the
+Pearson/Simpson link, and rerun the optimizer observation with Adam on an MLP whose per-tensor
+update cosines are clipped to at least $\lambda$ (norm preserved).
+"""
+
+ARTICLE = Article(
+    id="9931",
+    slug="local-vs-global-cosine",
+    key="a9931",
+    title="If Local Cosine Similarity Is High, Must Global Cosine Similarity Also Be High?",
+    title_zh="局部余弦相似度大,全局余弦相似度一定也大吗?",
+    date="2024-01-09",
+    url="https://kexue.fm/archives/9931",
+    summary=SUMMARY.strip(),
+    params_model=Params,
+    stages=(
+        Stage("numerics", numerics,
+              outs={"metrics": "data/9931/numerics.json", "arrays": "data/9931/numerics_arrays.npz"},
+              params=("identity_draws", "search_draws", "adv_starts", "ce_lambdas", "eps_values", "simpson_n"),
+              metrics="metrics", kind="eval", runtime_min=5),
+        Stage("adam", adam,
+              deps={"digits": "data/digits/digits.npz", "fashion_mnist": "data/fashion_mnist/fashion_mnist.npz"},
+              outs={"traces": "data/9931/adam_traces.npz", "summary": "data/9931/adam_summary.json"},
+              params=("dataset", "n_train", "hidden", "depth", "steps", "lr", "batch", "lambdas", "ckpt_every"),
+              persist={"ckpt": "data/9931/adam_ckpt/"}, metrics="summary", device=True, kind="train",
+              mem_mb=3000, runtime_min=30),
+        Stage("evaluate", evaluate, deps={"traces": "data/9931/adam_traces.npz"},
+              outs={"metrics": "data/9931/evaluate.json"}, metrics="metrics", kind="eval", runtime_min=2),
+        Stage("figures", figures,
+              deps={"arrays": "data/9931/numerics_arrays.npz", "traces": "data/9931/adam_traces.npz"},
+              outs={"figures": "data/9931/figures/"}, kind="figure", runtime_min=3),
+    ),
+    claims=(
+        Claim("C1", r"For $x=(1,1)$, $y=(1,2)$ both local (per-coordinate) cosines are 1 but "
+                    r"$\cos(x,y)=3/\sqrt{10}<1$.",
+              "3/√10 = 0.948683; local cosines 1", _c1),
+        Claim("C2", r"For any partition into $K$ groups, $\cos(x,y)=\sum_k c_k a_k b_k/(\|a\|\|b\|)$.",
+              "exact identity (max error ≤ 1e-10)", _c2),
+        Claim("C3", r"No lower bound: all local cosines $\ge\lambda$ yet the global cosine is below any "
+                    r"$\delta>0$ (and still positive).",
+              "global ≈ 2λε → 0 as ε → 0", _c3),
+        Claim("C4", r"If all $c_k\ge0$ then $\cos(x,y)\le\max_k c_k$; refinement "
+                    r"$\cos(a,b)\min_k c_k\le\cos(x,y)\le\cos(a,b)\max_k c_k$.",
+              "zero violations", _c4),
+        Claim("C5", r"If all $c_k<0$ the upper bound can fail (e.g. $a\perp b$) while "
+                    r"$\cos(x,y)\ge\min_k c_k$; with mixed signs $\min_k c_k\le\cos(x,y)\le\max_k c_k$.",
+              "the article: the bound 'needs adjusting' for negative values", _c5),
+        Claim("C6", r"Pearson's $r$ equals $\cos(x-\bar x,\,y-\bar y)$.", "exact identity", _c6),
+        Claim("C7", r"Groups each with Pearson $r=1$ can pool to $r<0$ (Simpson's paradox).",
+              "article figure: two rising groups, falling pooled fit", _c7),
+        Claim("C8", r"During Adam training the global update–gradient cosine is frequently below the smallest "
+                    r"per-tensor cosine, even with per-tensor cosines clipped to $\ge\lambda$.",
+              "article: observed, no numbers; card pilot 87% of steps at λ = 0.2", _c8,
+              note="Smoke (digits, 100 steps) only asks for at least one such step, as the card says."),
+    ),
+    figures=(
+        Figure("eps_scaling.png", "Global cosine vs ε",
+               "Counterexample of C3: both local cosines equal λ, the global cosine falls like 2λε.",
+               "numerics"),
+        Figure("bounds_scatter.png", "Global vs extreme local cosines",
+               "Random instances (C4/C5) by sign class: global cosine against the largest (left) and smallest "
+               "(right) local cosine; the line is y = x.", "numerics"),
+        Figure("simpson.png", "Simpson's paradox",
+               "C7: each group lies on a rising line (r = 1); the dashed pooled least-squares line falls.",
+               "numerics"),
+        Figure("training_cosines.png", "Adam: per-tensor vs global cosine",
+               "C8: per-tensor update–gradient cosines after clipping (thin grey), global cosine (thick), the "
+               "threshold λ (dashed) and cos(a, b) of the per-tensor norm vectors, which pulls the global "
+               "cosine below the local ones.", "adam"),
+    ),
+)

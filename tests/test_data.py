@@ -1,0 +1,50 @@
+"""Datasets: checksums, and one clear message for missing or corrupt files."""
+import gzip
+
+import numpy as np
+import pytest
+
+from kexue.data.checks import open_npz
+from kexue.data.digits import load_digits, prepare_digits
+from kexue.data.fashion_mnist import FILES, prepare_fashion_mnist, source_dir
+from kexue.errors import KexueError
+
+
+def test_digits_roundtrip(tmp_path):
+    info = prepare_digits(tmp_path / "d.npz")
+    X, y = load_digits(tmp_path / "d.npz")
+    assert info["n"] == 1797 and X.shape == (1797, 64) and 0 <= X.min() and X.max() <= 1
+    assert sorted(set(y.tolist())) == list(range(10))
+
+
+def test_fashion_mnist_missing_names_file_and_fix(tmp_path):
+    with pytest.raises(KexueError, match=r"train-images-idx3-ubyte.gz is missing.*apt-get install dataset-fashion-mnist"):
+        prepare_fashion_mnist(tmp_path / "f.npz", folder=tmp_path)
+    assert not (tmp_path / "f.npz").exists()
+
+
+def test_fashion_mnist_corrupt_fails_checksum(tmp_path):
+    for name in FILES:
+        (tmp_path / name).write_bytes(gzip.compress(b"\x00" * 64))
+    with pytest.raises(KexueError, match="fails its SHA-256 check"):
+        prepare_fashion_mnist(tmp_path / "f.npz", folder=tmp_path)
+    (tmp_path / "train-images-idx3-ubyte.gz").write_bytes(b"garbage")
+    with pytest.raises(KexueError, match="is corrupt"):
+        prepare_fashion_mnist(tmp_path / "f.npz", folder=tmp_path)
+
+
+@pytest.mark.skipif(not (source_dir() / "train-labels-idx1-ubyte.gz").exists(), reason="dataset-fashion-mnist not installed")
+def test_fashion_mnist_real_files_verify(tmp_path):
+    info = prepare_fashion_mnist(tmp_path / "f.npz")
+    z = np.load(tmp_path / "f.npz")
+    assert info["n_train"] == 60000 and z["x_test"].shape == (10000, 28, 28)
+    assert np.bincount(z["y_train"]).tolist() == [6000] * 10
+
+
+def test_corrupt_npz_is_named(tmp_path):
+    p = tmp_path / "x.npz"
+    p.write_bytes(b"PK\x03\x04broken")
+    with pytest.raises(KexueError, match=r"x.npz is corrupt.*dvc repro data_digits"):
+        open_npz(p, ("X",), "data_digits")
+    with pytest.raises(KexueError, match="is missing"):
+        open_npz(tmp_path / "absent.npz", ("X",), "data_digits")
