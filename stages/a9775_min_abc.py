@@ -3,7 +3,7 @@
 prepare -> the N to test (an exhaustive range, seeded log-uniform large N, a timing grid);
 run -> brute force, the naive guess and algorithms A, A-closed, B, C on all of them;
 evaluate -> mismatches, bounds, exact identity checks, candidate-count slopes (metrics JSON);
-figures -> the card's figures 1-4 (figure 5, the reference table, is in the metrics).
+figures -> the card's figures 1-4; figure 5, the reference table, is a report table.
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from kexue.pipeline import Article, Claim, Figure, Outcome, Stage
+from kexue.pipeline import Article, Claim, Figure, Outcome, Stage, Table
 
 D = "data/9775"
 KINDS = ("brute", "guess", "A", "A_closed", "B", "C")
@@ -117,91 +117,10 @@ def evaluate(ctx):
             f"C: {m['mismatch']['C']['count_ge4']}")
 
 
-def _save(fig, path, plots):
-    if plots is not None and hasattr(plots, "savefig"):
-        plots.savefig(fig, path)
-    else:
-        import matplotlib.pyplot as plt
-
-        fig.savefig(path, dpi=150, bbox_inches="tight")
-        plt.close(fig)
-
-
-def _thin(n, k=60000):
-    """At most ~k indices out of n, log-spaced so that small N stay visible on a log axis."""
-    import numpy as np
-
-    return np.unique(np.geomspace(1, n, min(n, k)).astype(np.int64) - 1)
-
-
 def figures(ctx):
-    import matplotlib
+    from kexue.min_abc_figures import draw_all
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import numpy as np
-
-    from kexue.min_abc import bound_loose, bound_tight
-
-    try:
-        from kexue import plots
-        plots.apply_theme()
-    except ImportError:  # backbone's theme not there yet: plain matplotlib
-        plots = None
-        plt.style.use("default")
-    ns, r = np.load(ctx.inp("ns")), np.load(ctx.inp("results"))
-    lo, hi = (int(v) for v in ns["exhaustive"])
-    exN, rnd, tN = np.arange(lo, hi + 1), ns["random"], ns["timing"]
-    out = ctx.out("figures")
-
-    # (1) S* - 2 sqrt N with both upper bounds
-    fig, ax = plt.subplots(figsize=(7, 4.2))
-    i = _thin(exN.size)
-    ax.scatter(exN[i], r["ex_S_brute"][i] - 2 * np.sqrt(exN[i]), s=1, alpha=0.4, label="exhaustive range")
-    ax.scatter(rnd, r["rnd_S_brute"] - 2 * np.sqrt(rnd), s=4, color="k", alpha=0.5, label="random large N")
-    grid = np.geomspace(1, max(hi, rnd.max()), 400)
-    ax.plot(grid, bound_loose(grid) - 2 * np.sqrt(grid), label=r"$3 + 2\sqrt{1+2\sqrt{N}}$ (article)")
-    ax.plot(grid, bound_tight(grid) - 2 * np.sqrt(grid), label=r"$2 + \sqrt{1+4\sqrt{N}}$ (reader)")
-    ax.set(xscale="log", xlabel="N", ylabel=r"$S^*(N) - 2\sqrt{N}$")
-    ax.set_yscale("symlog", linthresh=1.0)  # the gap grows like N^(1/4): keep small N visible
-    ax.legend(fontsize=8)
-    _save(fig, out / "gap_and_bounds.png", plots)
-
-    # (2) candidates inspected, log-log, with reference slopes
-    fig, ax = plt.subplots(figsize=(7, 4.2))
-    for k in ("A", "B", "C"):
-        ax.plot(tN, r[f"tim_cand_{k}"], "o-", ms=3, label=f"algorithm {k}")
-    for slope, k in ((0.5, "A"), (0.25, "C")):
-        y0 = r[f"tim_cand_{k}"][0]
-        ax.plot(tN, y0 * (tN / tN[0]) ** slope, "k--" if slope == 0.5 else "k:", lw=1, label=f"slope {slope}")
-    ax.set(xscale="log", yscale="log", xlabel="N", ylabel="candidates inspected")
-    ax.legend(fontsize=8)
-    _save(fig, out / "candidates.png", plots)
-
-    # (3) where A and the naive guess fail
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-    N = np.concatenate([exN, rnd])
-    S_star = np.concatenate([r["ex_S_brute"], r["rnd_S_brute"]])
-    for ax, k, title in ((axes[0], "A", "algorithm A (open-left interval)"), (axes[1], "guess", "naive guess a = b = isqrt N")):
-        d = np.concatenate([r[f"ex_S_{k}"], r[f"rnd_S_{k}"]]) - S_star
-        no_answer = d < -S_star  # S = -1: empty interval, no answer
-        bad = np.flatnonzero((d != 0) & ~no_answer)
-        bad = bad[_thin(bad.size)] if bad.size else bad
-        ax.scatter(N[bad], d[bad], s=4, alpha=0.6,
-                   label=f"{int((d != 0).sum())} failing N ({int(no_answer.sum())} with an empty interval)")
-        ax.axvline(100, color="gray", lw=0.8, ls=":")
-        ax.set(xscale="log", yscale="log" if k == "guess" else "linear", xlabel="N", ylabel=r"$S - S^*$", title=title)
-        ax.legend(fontsize=8)
-    _save(fig, out / "failures.png", plots)
-
-    # (4) runtime per query
-    fig, ax = plt.subplots(figsize=(7, 4.2))
-    for k in ("A", "B", "C"):
-        ax.plot(tN, r[f"tim_t_{k}"], "o-", ms=3, label=f"algorithm {k}")
-    ax.scatter(rnd, r["rnd_t_brute"], s=5, color="k", alpha=0.6, label="brute force (random N)")
-    ax.set(xscale="log", yscale="log", xlabel="N", ylabel="seconds per query")
-    ax.legend(fontsize=8)
-    _save(fig, out / "runtime.png", plots)
+    draw_all(ctx.inp("ns"), ctx.inp("results"), ctx.out("figures"))
 
 
 # ------------------------------------------------------------------------------------------ claims
@@ -241,11 +160,13 @@ def check_c3(m, profile):
 
 def check_c4(m, profile):
     a = m["mismatch"]["A"]
-    return Outcome(f"A wrong for {a['count_gt100']} of {a['n_tested']} tested N > 100: "
+    return Outcome(f"A wrong for {a['count_gt100']} N > 100 (of {a['n_tested']} tested N): "
                    f"{_fmt_list(a['list_gt100'], a['list_gt100_truncated'])} (largest {max(a['list_gt100'], default='-')}); "
                    f"candidates / sqrt N at N = {m['scaling']['N'][-1]:.3g}: {m['scaling']['A_over_sqrtN_at_max']:.4f} "
-                   f"(1 - 1/sqrt 2 = {1 - 1 / math.sqrt(2):.4f})", a["count_gt100"] == 0,
-                   "The open left end misses optima at a = floor(sqrt(N/2)), e.g. N = 2k^2.")
+                   f"(1 - 1/sqrt 2 = {1 - 1 / math.sqrt(2):.4f})" + _exc_text(m, "A") + " (S = -1: empty interval)",
+                   a["count_gt100"] == 0,
+                   "The open left end misses optima at a = floor(sqrt(N/2)), e.g. N = 2k^2; for N = 2, 3, 8 "
+                   "the interval holds no integer at all.")
 
 
 def check_c4b(m, profile):
@@ -364,4 +285,9 @@ ARTICLE = Article(
     ),
     claims=CLAIMS,
     figures=FIGURES,
+    tables=(Table("reference_table", "Reference values (card figure 5)",
+                  "Each cell is (S, a, b, c) as returned; several (a, b, c) can share the optimum S*, so compare S. "
+                  "A returns S = -1 when its interval holds no integer.",
+                  (("N", "N"), ("card S*", "card_S"), ("brute force", "brute"), ("naive guess", "guess"),
+                   ("A", "A"), ("A closed", "A_closed"), ("B", "B"), ("C", "C"))),),
 )

@@ -16,7 +16,6 @@ the runner calls to seed and to write outputs, are included for every stage.
 from __future__ import annotations
 
 import ast
-import importlib.util
 import inspect
 from functools import lru_cache
 from pathlib import Path
@@ -29,16 +28,27 @@ ALWAYS = ("kexue.runtime", "kexue.io")
 PROJECT_PACKAGES = ("kexue", "stages")
 
 
+def _package_roots() -> dict[str, Path]:
+    import kexue
+
+    here = Path(kexue.__file__).resolve().parent
+    return {"kexue": here, "stages": here.parents[1] / "stages"}
+
+
+_ROOTS = _package_roots()
+
+
+@lru_cache(maxsize=None)
 def _module_file(name: str) -> Path | None:
-    if name.split(".")[0] not in PROJECT_PACKAGES:
+    """The file of a project module, found by path (importing it would pull in torch)."""
+    head, *rest = name.split(".")
+    base = _ROOTS.get(head)
+    if base is None:
         return None
-    try:
-        spec = importlib.util.find_spec(name)
-    except (ImportError, ValueError):
-        return None
-    if spec is None or not spec.origin or not spec.origin.endswith(".py"):
-        return None
-    return Path(spec.origin).resolve()
+    for cand in (base.joinpath(*rest).with_suffix(".py") if rest else None, base.joinpath(*rest, "__init__.py")):
+        if cand is not None and cand.is_file():
+            return cand.resolve()
+    return None
 
 
 def _is_module(name: str) -> bool:

@@ -24,7 +24,7 @@ import numpy as np
 from kexue.min_abc import (SOLVERS, all_optima, bound_loose, bound_tight, c2_holds, c3_residuals,
                            parity_identities)
 
-BLOCK = 1 << 18
+BLOCK = 1 << 16  # N per block: the working set of one a-sweep stays in cache
 N_MAX_VECTOR = 2 * 10**8
 _BIG = np.int64(2**62)
 

@@ -67,6 +67,17 @@ class Figure:
 
 
 @dataclass(frozen=True)
+class Table:
+    """A table the report shows from the metrics: `metrics[key]` is a list of rows (dicts);
+    columns are (header, field) pairs; list values print as tuples."""
+
+    key: str
+    title: str
+    caption: str
+    columns: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
 class Stage:
     """One node of the DAG.
 
@@ -136,6 +147,7 @@ class Article:
     summary: str = ""
     claims: Sequence[Claim] = ()
     figures: Sequence[Figure] = ()
+    tables: Sequence[Table] = ()
     params_model: Any = None
     report: bool = True
 

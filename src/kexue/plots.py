@@ -21,9 +21,10 @@ def apply_theme() -> None:
                       "figure.figsize": (6.4, 4.2), "svg.fonttype": "none"})
 
 
-def figure(**kw):
+def figure(*args, **kw):
+    """plt.subplots with the theme applied."""
     apply_theme()
-    return plt.subplots(**kw)
+    return plt.subplots(*args, **kw)
 
 
 def savefig(fig, path: str | Path) -> None:

@@ -112,7 +112,8 @@ def _place(staged: Path, final: Path) -> None:
 
 
 def prepare(article_id: str, stage_name: str, root: Path = ROOT):
-    """Everything that can fail on bad input, before any work: returns (node, values, resolved)."""
+    """Everything that can fail on bad input, before any work:
+    returns (node, values, resolved article params, active profile)."""
     reg = load()
     node = reg.node(article_id, stage_name)
     raw = load_raw(root / "params.yaml")
@@ -130,15 +131,15 @@ def prepare(article_id: str, stage_name: str, root: Path = ROOT):
             how = f"made by stage {prod.name}: `snakemake {d} -j1` or `dvc repro {prod.name}`" if prod else "no stage makes it"
             lines.append(f"{d} ({how})")
         raise KexueError(f"stage {node.name} cannot start, inputs missing:\n  - " + "\n  - ".join(lines))
-    return node, values, resolved
+    return node, values, resolved, raw["profile"]
 
 
 def run_stage(article_id: str, stage_name: str, root: Path = ROOT) -> dict:
-    node, values, resolved = prepare(article_id, stage_name, root)
-    return execute(node, values, resolved, root)
+    node, values, resolved, profile = prepare(article_id, stage_name, root)
+    return execute(node, values, resolved, root, profile)
 
 
-def execute(node: Node, values: dict, resolved: dict, root: Path) -> dict:
+def execute(node: Node, values: dict, resolved: dict, root: Path, profile: str = "") -> dict:
     """Run a prepared stage; outputs appear only if the function returns normally."""
     device = runtime.select_device(values.get("device", "auto")) if node.stage.device else "cpu"
     # torch costs ~2 s to import: only stages that declare a device (torch stages) pay it here;
@@ -170,7 +171,7 @@ def execute(node: Node, values: dict, resolved: dict, root: Path) -> dict:
     info = {
         "stage": node.name, "article": node.article.id, "command": node.cmd,
         "started": started.isoformat(timespec="seconds"), "wall_s": round(wall, 3),
-        "device": device, "threads": node.stage.threads, "profile": raw_profile(root),
+        "device": device, "threads": node.stage.threads, "profile": profile or values.get("profile", ""),
         "params": values, "params_hash": phash, "code_files": files, "code_hash": chash,
         "git_commit": git_commit(root), "python": platform.python_version(), "host": platform.node(),
         "torch": _torch_version(),
@@ -178,10 +179,6 @@ def execute(node: Node, values: dict, resolved: dict, root: Path) -> dict:
     io.atomic_write_json(root / node.runinfo, info)
     ctx.log(f"done in {wall:.1f}s (params {phash}, code {chash})")
     return info
-
-
-def raw_profile(root: Path) -> str:
-    return load_raw(root / "params.yaml").get("profile", "?")
 
 
 def _torch_version() -> str:

@@ -48,8 +48,9 @@ def report(ctx):
                      "caption_html": mathtext.inline(f.caption), "b64": base64.b64encode(src.read_bytes()).decode(),
                      "maker": f"{art.key}_{maker.name}", "source": ri["stage"], "params_hash": ri["params_hash"],
                      "params_text": _params_text(ri["params"]), "target": maker.outs["figures"].rstrip("/")})
+    tables = [_table(t, metrics) for t in art.tables]
     clean_rows = [{k: v for k, v in r.items() if not k.endswith("_html")} for r in rows]
-    ctx_t = dict(a=art, rows=rows, s=summ, profile=ctx.profile, figures=figs, runs=runs,
+    ctx_t = dict(a=art, rows=rows, s=summ, profile=ctx.profile, figures=figs, runs=runs, tables=tables,
                  summary=mathtext.markdown(art.summary), total_s=sum(r["wall_s"] for r in runs),
                  torch=next((r["torch"] for r in runs if r["torch"] != "not imported"), "not used"),
                  python=runs[0]["python"] if runs else "", commit=_commit(ctx))
@@ -59,6 +60,22 @@ def report(ctx):
                                                  "summary": summ, "claims": clean_rows})
     io.atomic_write_json(out / "metrics.json", metrics)
     ctx.log(f"{summ['pass']} pass, {summ['fail']} fail, {summ['not-run']} not run -> {art.report_dir}/index.html")
+
+
+def _cell(v) -> str:
+    if isinstance(v, (list, tuple)):
+        return "(" + ", ".join(_cell(x) for x in v) + ")"
+    if isinstance(v, float):
+        return f"{v:.6g}"
+    return str(v)
+
+
+def _table(t, metrics) -> dict:
+    rows = metrics.get(t.key)
+    if rows is None:
+        return {"title": t.title, "caption": f"{t.caption} (metric {t.key!r} missing: not run)", "header": [], "rows": []}
+    return {"title": t.title, "caption": t.caption, "header": [h for h, _ in t.columns],
+            "rows": [[_cell(r.get(f, "—")) for _, f in t.columns] for r in rows]}
 
 
 def _commit(ctx) -> str:
