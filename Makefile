@@ -12,8 +12,8 @@ APT_PACKAGES := dataset-fashion-mnist bible-kjv-text chromium fonts-wqy-microhei
 
 $(BIN)/.installed: pyproject.toml
 	$(PY) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install -qq --upgrade pip
+	$(BIN)/pip install -qq -e '.[test]'
 	touch $@
 
 venv: $(BIN)/.installed

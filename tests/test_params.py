@@ -37,7 +37,6 @@ def test_unknown_device(raw):
 
 def test_wrong_type_and_range_name_key_value_allowed(raw):
     art = next(a for a in load().reported if a.params_model is not None)
-    block = raw[art.key]
     # find an integer parameter with a lower bound in the schema
     for name, field in art.params_model.model_fields.items():
         lower = [m for m in field.metadata if hasattr(m, "ge") or hasattr(m, "gt")]
@@ -52,7 +51,6 @@ def test_wrong_type_and_range_name_key_value_allowed(raw):
     bad[art.key][name] = "many"
     msg = _err(bad)
     assert f"{art.key}.{name} = 'many'" in msg and "integer" in msg
-    assert block is not None
 
 
 def test_overlay_must_cover_every_profile(raw):
@@ -101,3 +99,15 @@ def test_unknown_article_and_stage():
         reg.article("1234")
     with pytest.raises(KexueError, match="has no stage 'nope'"):
         reg.node(reg.reported[0].id, "nope")
+
+
+def test_cuda_requested_without_gpu_fails_early():
+    import torch
+
+    from kexue.runtime import select_device
+
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is present")
+    with pytest.raises(KexueError, match="device = 'cuda' but no CUDA device"):
+        select_device("cuda")
+    assert select_device("auto") == "cpu"

@@ -29,7 +29,7 @@ STAGING = ".kexue-staging"
 
 
 class StageContext:
-    """What a stage function sees (see docs/adding-an-article.md)."""
+    """What a stage function sees (README, "Adding an article")."""
 
     def __init__(self, node: Node, root: Path, values: dict, resolved: dict, device: str, staging: Path,
                  fingerprint: str):
