@@ -147,6 +147,8 @@ def main(argv: list[str] | None = None) -> int:
     except KexueError as e:
         print(f"kexue: error: {e}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `kexue list | head`
+        return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -94,6 +94,7 @@ class Stage:
     persist: folders kept between runs for resumable checkpoints (DVC `persist: true`;
       not a Snakemake output, because Snakemake deletes outputs before a job runs).
     metrics: the out that holds this stage's metrics (listed as DVC metrics).
+    code_modules: modules the stage runs besides those its function imports (code deps).
     threads / gpu / mem_mb / runtime_min: scheduling resources.
     """
 
@@ -105,6 +106,7 @@ class Stage:
     global_params: tuple[str, ...] = ("profile", "seed")
     persist: Mapping[str, str] = field(default_factory=dict)
     metrics: str | None = None
+    code_modules: tuple[str, ...] = ()
     device: bool = False
     threads: int = 1
     gpu: int = 0
@@ -155,6 +157,12 @@ class Article:
         names = [s.name for s in self.stages]
         if len(set(names)) != len(names):
             raise ValueError(f"article {self.id}: duplicate stage names {names}")
+        makers = [s.name for s in self.stages if "figures" in s.outs]
+        if self.figures and len(makers) != 1:
+            raise ValueError(f"article {self.id}: figures need exactly one stage with a 'figures' out, found {makers}")
+        for f in self.figures:
+            if f.source not in names:
+                raise ValueError(f"article {self.id}: figure {f.file} names unknown source stage {f.source!r}")
         ids = [c.id for c in self.claims]
         if len(set(ids)) != len(ids):
             raise ValueError(f"article {self.id}: duplicate claim ids {ids}")

@@ -62,21 +62,10 @@ class Node:
     def code_deps(self, root: Path = ROOT) -> list[str]:
         from kexue.codedeps import stage_code_files
 
-        extra = ()
-        if self.stage.name == "report" and self.article.report:
-            # the claims' checks live in the article module
-            extra = (self.article_module,)
-        return stage_code_files(self.stage.fn, root, extra)
-
-    @property
-    def article_module(self) -> str:
-        return _MODULE_OF[self.article.key]
+        return stage_code_files(self.stage.fn, root, tuple(self.stage.code_modules))
 
     def deps(self, root: Path = ROOT) -> list[str]:
         return self.data_deps + self.code_deps(root)
-
-
-_MODULE_OF: dict[str, str] = {}
 
 
 @dataclass(frozen=True)
@@ -116,7 +105,7 @@ class Registry:
         return [o for n in self.nodes for o in n.outs if o not in consumed]
 
 
-def _with_report(article: Article) -> Article:
+def _with_report(article: Article, module: str) -> Article:
     from kexue.report.stage import report
 
     deps = {}
@@ -126,8 +115,9 @@ def _with_report(article: Article) -> Article:
         if "figures" in s.outs:
             deps[f"{s.name}_figures"] = s.outs["figures"]
         deps[f"{s.name}_runinfo"] = f"data/runinfo/{article.key}_{s.name}.json"
+    # the claims' checks run in the report stage but live in the article module
     stage = Stage(name="report", fn=report, deps=deps, outs={"report": article.report_dir + "/"},
-                  kind="report", mem_mb=500, runtime_min=2, global_params=("profile",))
+                  code_modules=(module,), kind="report", mem_mb=500, runtime_min=2, global_params=("profile",))
     from kexue.pipeline import replace
 
     return replace(article, stages=tuple(article.stages) + (stage,))
@@ -146,14 +136,17 @@ def _site(articles: list[Article]) -> Article:
 
 @lru_cache(maxsize=None)
 def load() -> Registry:
+    import sys
+
+    if str(ROOT) not in sys.path:  # the `kexue` script, unlike `python -m kexue`, lacks the cwd
+        sys.path.insert(0, str(ROOT))
     import stages as pkg
 
     articles: list[Article] = []
     for modname in pkg.ARTICLE_MODULES:
         mod = importlib.import_module(modname)
         art: Article = mod.ARTICLE
-        _MODULE_OF[art.key] = modname
-        articles.append(_with_report(art) if art.report else art)
+        articles.append(_with_report(art, modname) if art.report else art)
     articles.append(_site(articles))
     nodes = tuple(Node(a, s) for a in articles for s in a.stages)
     _check_graph(nodes)

@@ -39,8 +39,8 @@ def report(ctx):
     (out / "figures").mkdir(parents=True, exist_ok=True)
     runinfo = {r["stage"].split("_", 1)[1]: r for r in runs}
     figs = []
+    maker = next((s for s in art.stages if "figures" in s.outs), None)
     for f in art.figures:
-        maker = next(s for s in art.stages if "figures" in s.outs)
         src = ctx.inp(f"{maker.name}_figures") / f.file
         shutil.copyfile(src, out / "figures" / f.file)
         ri = runinfo[f.source]
