@@ -48,3 +48,30 @@ def test_corrupt_npz_is_named(tmp_path):
         open_npz(p, ("X",), "data_digits")
     with pytest.raises(KexueError, match="is missing"):
         open_npz(tmp_path / "absent.npz", ("X",), "data_digits")
+
+
+def test_download_fallback_verifies_each_file(tmp_path, monkeypatch):
+    """The canonical-download path, served from local files (no network in tests)."""
+    import io
+    import urllib.request
+
+    from kexue.data import fashion_mnist as fm
+
+    served = {}
+    for name, (header, _) in FILES.items():
+        served[name] = gzip.compress(b"\x00" * header)  # right format, wrong content
+
+    def fake_urlopen(url, timeout):
+        return io.BytesIO(served[url.rsplit("/", 1)[1]])
+
+    monkeypatch.setattr(urllib.request, "urlopen", fake_urlopen)
+    with pytest.raises(KexueError, match=r"http://example/train-images-idx3-ubyte.gz fails its SHA-256 check"):
+        fm.download(tmp_path, base_url="http://example/")
+    assert list(tmp_path.iterdir()) == [], "a file that fails its check is not kept"
+
+    def offline(url, timeout):
+        raise OSError("network unreachable")
+
+    monkeypatch.setattr(urllib.request, "urlopen", offline)
+    with pytest.raises(KexueError, match=r"downloading http://example/.* failed .*apt-get install dataset-fashion-mnist"):
+        fm.download(tmp_path, base_url="http://example/")

@@ -28,10 +28,16 @@ def run_checks(verbose: bool = True) -> int:
         results.append(("torch", False, "not installed: run `make venv`"))
     for tool in ("snakemake", "dvc", "git"):
         results.append((tool, shutil.which(tool) is not None, shutil.which(tool) or "not on PATH: run `make venv` and activate .venv"))
-    from kexue.data.fashion_mnist import FIX as FM_FIX, FILES, source_dir
+    from kexue.data.fashion_mnist import CACHE_DIR, CANONICAL_URL, FILES, FIX as FM_FIX, source_dir
 
     missing = [f for f in FILES if not (source_dir() / f).exists()]
-    results.append(("fashion-mnist", not missing, f"{source_dir()}" if not missing else f"missing {missing}: {FM_FIX}"))
+    if not missing:
+        msg = str(source_dir())
+    elif source_dir() == CACHE_DIR:
+        msg = f"not installed; its data stage will download {CANONICAL_URL} (or: {FM_FIX})"
+    else:
+        msg = f"missing {missing} in {source_dir()}: {FM_FIX}"
+    results.append(("fashion-mnist", not missing, msg))
     from kexue.data.kjv import FIX as KJV_FIX
 
     results.append(("kjv text", shutil.which("bible") is not None, "bible command found" if shutil.which("bible") else KJV_FIX))
