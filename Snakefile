@@ -34,7 +34,11 @@ for spec in WF.rules:
         shell: "{params.cmd}"
 
 # Record the results in DVC's lock so `dvc status`, `dvc metrics diff` and `dvc push` see them.
+# Only the stages of this run's DAG are committed: they are the ones Snakemake just brought up
+# to date; a stage outside it may hold outputs that are stale for the current params.yaml.
 onsuccess:
-    import os, shutil
+    import os, shlex, shutil
     if (ROOT / ".dvc").is_dir() and shutil.which("dvc") and not os.environ.get("KEXUE_NO_DVC_COMMIT"):
-        shell("dvc commit --force --quiet")
+        names = sorted({job.rule.name for job in workflow.dag.jobs} - {"all"})
+        if names:
+            shell("dvc commit --force --quiet " + " ".join(shlex.quote(n) for n in names))

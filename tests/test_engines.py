@@ -155,3 +155,12 @@ def test_template_edit_rerenders_reports_without_retraining(tmp_path, snake_clon
     assert jobs == want, jobs
     status = json.loads(dvc(a, "status", "--json").stdout or "{}")
     assert set(status) == want, status
+
+
+def test_partial_snakemake_run_records_only_its_stages(tmp_path):
+    """`snakemake <one article>` succeeds and DVC then agrees that article is up to date."""
+    clone = make_clone(tmp_path)
+    art = load().article("9775")
+    snakemake(clone, art.report_dir, "-j2")
+    assert dvc(clone, "status", f"{art.key}_report", "--with-deps").stdout.strip() == "Data and pipelines are up to date."
+    assert dvc_ran(dvc(clone, "repro", f"{art.key}_report")) == set()
