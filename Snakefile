@@ -10,7 +10,8 @@ sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
 from kexue.errors import KexueError
 from kexue.snake import build
 
-configfile: "params.yaml"
+workdir: str(ROOT)  # run from anywhere: `snakemake -s path/to/Snakefile`
+configfile: str(ROOT / "params.yaml")
 
 try:
     WF = build(config, ROOT)
@@ -37,8 +38,9 @@ for spec in WF.rules:
 # Only the stages of this run's DAG are committed: they are the ones Snakemake just brought up
 # to date; a stage outside it may hold outputs that are stale for the current params.yaml.
 onsuccess:
-    import os, shlex, shutil
+    import os, shutil
+    from kexue.dvcsync import commit
     if (ROOT / ".dvc").is_dir() and shutil.which("dvc") and not os.environ.get("KEXUE_NO_DVC_COMMIT"):
         names = sorted({job.rule.name for job in workflow.dag.jobs} - {"all"})
         if names:
-            shell("dvc commit --force --quiet " + " ".join(shlex.quote(n) for n in names))
+            commit(names, ROOT)  # keeps output mtimes (see kexue/dvcsync.py)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from kexue.pipeline import Article, Claim, Figure, Outcome, Stage, Table
 
@@ -30,6 +30,13 @@ class Params(BaseModel):
     timing_repeats: int = Field(ge=1, le=50)
     c3_samples: int = Field(ge=10, le=10**6, description="random (N, a, b) for the C3 residuals")
     c3_log10_hi: float = Field(ge=2, le=15)
+
+    @model_validator(mode="after")
+    def _ranges(self):
+        for lo, hi in (("random_log10_lo", "random_log10_hi"), ("timing_log10_lo", "timing_log10_hi")):
+            if getattr(self, lo) >= getattr(self, hi):
+                raise ValueError(f"{lo} = {getattr(self, lo)} must be below {hi} = {getattr(self, hi)}")
+        return self
 
 
 # ------------------------------------------------------------------------------------------ stages
@@ -158,6 +165,13 @@ def check_c3(m, profile):
                    "The printed identity is off by exactly 1; S = N + 1 - (sqrt(ab)-1)^2 + (sqrt a - sqrt b)^2 holds.")
 
 
+def check_c3b(m, profile):
+    c = m["c3"]
+    return Outcome(f"printed form: max |res - 1| = {c['printed_max_abs_minus_1']:.1e}; corrected form: max |res| = "
+                   f"{c['corrected_max_abs']:.1e} over {c['samples']} random (N, a, b)",
+                   c["printed_max_abs_minus_1"] <= 1e-9 and c["corrected_max_abs"] < 1e-9)
+
+
 def check_c4(m, profile):
     a = m["mismatch"]["A"]
     return Outcome(f"A wrong for {a['count_gt100']} N > 100 (of {a['n_tested']} tested N): "
@@ -224,6 +238,9 @@ CLAIMS = (
     Claim("C2", "With $b = \\lfloor N/a\\rfloor$: $S = (a-1)\\{N/a\\} + a + N/a$ exactly.", "identity", check_c2),
     Claim("C3", "As printed: $S = N - (\\sqrt{ab}-1)^2 + (\\sqrt a - \\sqrt b)^2$.",
           "residual 0 (card: it is +1)", check_c3, expected="fail"),
+    Claim("C3b", "Companion (the card's diagnosis of C3): the printed residual is exactly $+1$ and the corrected "
+          "$S = N + 1 - (\\sqrt{ab}-1)^2 + (\\sqrt a - \\sqrt b)^2$ holds.", "residual +1 (to 1e-9); corrected < 1e-9",
+          check_c3b),
     Claim("C4", "Algorithm A (a over the integers of $(\\sqrt{N/2}, \\sqrt N]$, $b = \\lfloor N/a\\rfloor$) returns the "
           "minimum, with about $(1 - 1/\\sqrt 2)\\sqrt N$ iterations.", "N = 10^6+1: 293 iterations",
           check_c4, expected="fail"),

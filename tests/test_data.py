@@ -55,7 +55,7 @@ def test_download_fallback_verifies_each_file(tmp_path, monkeypatch):
     import io
     import urllib.request
 
-    from kexue.data import fashion_mnist as fm
+    import kexue.data.fashion_mnist as fm
 
     served = {}
     for name, (header, _) in FILES.items():

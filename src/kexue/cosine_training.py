@@ -37,6 +37,7 @@ class TrainConfig:
     batch: int = 128
     seed: int = 0
     ckpt_every: int = 200
+    bf16: bool = False  # autocast on CUDA; the stage sets it for the `full` profile only
 
 
 def load_dataset(name: str, path: Path, n_train: int, seed: int):
@@ -46,7 +47,9 @@ def load_dataset(name: str, path: Path, n_train: int, seed: int):
     the test set. fashion_mnist: a seeded subset of n_train of the 60k training images,
     and the official 10k test images.
     """
-    from kexue.data import load_digits, load_fashion_mnist
+    # import the two loaders themselves: `kexue.data` would make every dataset a code dependency
+    from kexue.data.digits import load_digits
+    from kexue.data.fashion_mnist import load_fashion_mnist
 
     rng = np.random.default_rng([seed, 9931])
     if name == "digits":
@@ -141,7 +144,7 @@ def train_one(lam: float, data, cfg: TrainConfig, device: str = "cpu",
     def step(t: int) -> dict:
         # minibatch: a function of (seed, step) only -> same data for every λ and on resume
         idx = torch.randint(len(ytr), (cfg.batch,), generator=batch_generator(cfg.seed, t)).to(device)
-        with autocast(device):
+        with autocast(device, cfg.bf16):
             logits = model(Xtr[idx])
         loss = F.cross_entropy(logits.float(), ytr[idx])
         opt.zero_grad(set_to_none=True)
@@ -167,7 +170,7 @@ def train_one(lam: float, data, cfg: TrainConfig, device: str = "cpu",
     recs = loop.run()
     if tmp is not None:
         tmp.cleanup()
-    with torch.no_grad(), autocast(device):
+    with torch.no_grad(), autocast(device, cfg.bf16):
         logits = model(Xte).float()
     out = {k: np.array([r[k] for r in recs]) for k in SCALARS}
     for k in PER_TENSOR:

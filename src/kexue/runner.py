@@ -96,6 +96,19 @@ def code_hash(root: Path, files: list[str]) -> str:
     return h.hexdigest()[:12]
 
 
+def data_hash(root: Path, paths: list[str]) -> str:
+    """Content hash of a stage's data inputs (files, and folders walked in order), so a
+    checkpoint made from other data is never resumed."""
+    h = hashlib.sha256()
+    for p in paths:
+        target = root / p
+        files = sorted(f for f in target.rglob("*") if f.is_file()) if target.is_dir() else [target]
+        for f in files:
+            h.update(str(f.relative_to(root)).encode())
+            h.update(io.sha256_file(f).encode())
+    return h.hexdigest()[:12]
+
+
 def _place(staged: Path, final: Path) -> None:
     """Move a staged file or folder over the final path as atomically as the OS allows."""
     final.parent.mkdir(parents=True, exist_ok=True)
@@ -155,7 +168,8 @@ def execute(node: Node, values: dict, resolved: dict, root: Path, profile: str =
     for p in node.stage.outs.values():
         target = staging / p.rstrip("/")
         (target if p.endswith("/") else target.parent).mkdir(parents=True, exist_ok=True)
-    ctx = StageContext(node, root, values, resolved, device, staging, fingerprint=f"{phash}-{chash}")
+    fingerprint = f"{phash}-{chash}-{data_hash(root, node.data_deps)}" if node.stage.persist else f"{phash}-{chash}"
+    ctx = StageContext(node, root, values, resolved, device, staging, fingerprint=fingerprint)
     started = datetime.now(timezone.utc)
     t0 = time.perf_counter()
     try:
