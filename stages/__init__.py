@@ -1,7 +1,8 @@
-"""The stage registry: one module per article (plus the shared data stages).
+"""The stage registry: one declaration module per article (plus the shared data stages).
 
-Add an article by writing `stages/<key>_<slug>.py` with a module-level `ARTICLE` and
-listing it here. Everything else — Snakemake rules, dvc.yaml, reports — follows from it.
+Add an article by writing `stages/<key>_<slug>.py` with a module-level `ARTICLE` (its stage
+functions in `stages/<key>_stages.py`) and listing it here. Everything else — Snakemake
+rules, dvc.yaml, reports — follows from it.
 """
 
 ARTICLE_MODULES = (

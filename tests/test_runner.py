@@ -61,3 +61,18 @@ def test_every_stage_depends_on_its_own_module_and_runtime():
         assert "src/kexue/runtime.py" in deps and "src/kexue/io.py" in deps
         mod = node.stage.fn.__module__.replace(".", "/") + ".py"
         assert any(d.endswith(mod) for d in deps), (node.name, mod)
+
+
+def test_claims_module_is_a_dependency_of_the_report_only():
+    """Editing a claim's wording or check re-renders the report; it never retrains."""
+    import stages
+    from kexue.registry import load
+
+    reg = load()
+    for modname in stages.ARTICLE_MODULES:
+        path = modname.replace(".", "/") + ".py"
+        readers = {n.name for n in reg.nodes if path in n.code_deps()}
+        art = next((a for a in reg.reported if f"{a.key}_" in modname.split(".")[1] + "_"), None)
+        if art is None:
+            continue
+        assert readers == {f"{art.key}_report"}, (path, readers)
