@@ -4,7 +4,7 @@ Each step t (minibatch drawn deterministically from (seed, t), the same stream f
   g = minibatch gradient (read before stepping), θ_before = θ, optimizer.step(),
   u = θ_before − θ_after per tensor (Adam's realised increment, incl. momentum and bias
   correction), clip each tensor's cos(u_k, g_k) up to ≥ λ keeping |u_k|
-  (`groupwise_cosine.clip_cosine`, in torch), θ = θ_before − u_clipped.
+  (`groupwise_cosine.clip_cosine`, shared with the numerics), θ = θ_before − u_clipped.
 Recorded per step: local cosines before/after clipping, global cosine before/after,
 a_k = |u_k|, b_k = |g_k|, cos(a, b), the a_k b_k weighted mean of local cosines, the scalar
 granularity (sign agreement, cos(|u|,|g|), |u_i||g_i| weighted mean sign) and the loss.
@@ -12,7 +12,6 @@ Adam's moments are not told about the clipping (the clipped step is applied on t
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from kexue.groupwise_cosine import clip_cosine
 from kexue.nn.mlp import MLP
 
 # per-step scalar series (the per-tensor ones are local_raw, local, a, b, clipped)
@@ -75,24 +75,6 @@ def load_dataset(name: str, path: Path, n_train: int, seed: int):
 def _cos(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     den = x.norm() * y.norm()
     return torch.where(den > 0, (x * y).sum() / torch.where(den > 0, den, 1.0), torch.zeros_like(den))
-
-
-def clip_tensor(u: torch.Tensor, g: torch.Tensor, lam: float) -> torch.Tensor:
-    """torch twin of `groupwise_cosine.clip_cosine` (flat float64 tensors): closed form
-    |u| (lam ĝ + sqrt(1 − lam²) ê) of the card's bisection on û + α ĝ; u unchanged when
-    cos(u, g) ≥ lam or a norm is 0; |u| ĝ when û = −ĝ."""
-    nu, ng = u.norm(), g.norm()
-    if nu == 0 or ng == 0:
-        return u
-    uh, gh = u / nu, g / ng
-    c = (uh * gh).sum()
-    if c >= lam:
-        return u
-    e = uh - c * gh
-    ne = e.norm()
-    if ne <= 1e-12:
-        return nu * gh
-    return nu * (lam * gh + math.sqrt(max(0.0, 1.0 - lam * lam)) * e / ne)
 
 
 def step_stats(us, gs, us_raw):
@@ -154,7 +136,7 @@ def train_one(lam: float, data, cfg: TrainConfig, device: str = "cpu",
             before = [p.detach().clone() for p in params]
             opt.step()
             us_raw = [(b0 - p).double().flatten() for b0, p in zip(before, params)]
-            us = [clip_tensor(u, g, lam) for u, g in zip(us_raw, gs)]
+            us = [clip_cosine(u, g, lam) for u, g in zip(us_raw, gs)]
             for p, b0, u in zip(params, before, us):
                 p.copy_(b0 - u.view_as(p).to(p.dtype))
             vec = torch.cat([loss.detach().double().view(1), step_stats(us, gs, us_raw)])

@@ -287,18 +287,18 @@ def clip_cosine(u, g, lam):
     lam ĝ + sqrt(1 - lam²) ê. We use the closed form (tested against `clip_cosine_bisect`).
     Degenerate case û = -ĝ (no orthogonal part, e.g. a 1-element tensor): mixing in ĝ
     passes through 0 and comes out at +ĝ, so return |u| ĝ.
+    One implementation for numpy arrays (tests, numerics) and torch tensors (training):
+    it only uses arithmetic and `.sum()`, which both provide.
     """
-    u = np.asarray(u, dtype=np.float64)
-    g = np.asarray(g, dtype=np.float64)
-    nu, ng = np.linalg.norm(u), np.linalg.norm(g)
+    nu, ng = float((u * u).sum()) ** 0.5, float((g * g).sum()) ** 0.5
     if nu == 0 or ng == 0:
-        return u.copy()
+        return u
     uh, gh = u / nu, g / ng
-    c = float(np.sum(uh * gh))
+    c = float((uh * gh).sum())
     if c >= lam:
-        return u.copy()
+        return u
     e = uh - c * gh
-    ne = np.linalg.norm(e)
+    ne = float((e * e).sum()) ** 0.5
     if ne <= 1e-12:
         return nu * gh
     return nu * (lam * gh + math.sqrt(max(0.0, 1.0 - lam * lam)) * e / ne)
