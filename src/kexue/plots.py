@@ -34,3 +34,10 @@ def savefig(fig, path: str | Path) -> None:
     fig.savefig(buf, format="png", metadata={"Software": None})
     plt.close(fig)
     atomic_write_bytes(path, buf.getvalue())
+
+
+def band(ax, x, mid, lo, hi, label=None, color=None, **kw):
+    """A curve with its confidence band (every Monte Carlo figure shows one)."""
+    line, = ax.plot(x, mid, label=label, color=color, **kw)
+    ax.fill_between(x, lo, hi, color=line.get_color(), alpha=0.2, linewidth=0)
+    return line
