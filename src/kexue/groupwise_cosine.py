@@ -263,10 +263,9 @@ def pearson_via_cosine(x, y):
 
 
 def ols_slope(x, y):
-    x = np.asarray(x, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
-    xc = x - x.mean()
-    return float(np.sum(xc * (y - y.mean())) / np.sum(xc * xc))
+    from kexue.fits import linear_fit
+
+    return linear_fit(x, y)["slope"]
 
 
 def simpson_data(rng, n=50):

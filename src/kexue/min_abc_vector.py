@@ -249,7 +249,9 @@ def _mismatch(N, S, S_star, cap=200):
 
 
 def _slope(N, y):
-    return float(np.polyfit(np.log10(N.astype(float)), np.log10(y.astype(float)), 1)[0])
+    from kexue.fits import power_law_fit
+
+    return power_law_fit(N.astype(float), y.astype(float))["exponent"]
 
 
 def evaluate_results(ns, r, seed: int, c3_samples: int, c3_log10_hi: float) -> dict:
