@@ -9,4 +9,5 @@ ARTICLE_MODULES = (
     "stages.data",
     "stages.a9931_local_global_cosine",
     "stages.a9775_min_abc",
+    "stages.a9593_softmax_robustness_entropy",
 )
