@@ -10,4 +10,5 @@ ARTICLE_MODULES = (
     "stages.a9931_local_global_cosine",
     "stages.a9775_min_abc",
     "stages.a9593_softmax_robustness_entropy",
+    "stages.a9588_jl_entropy_invariant_attention",
 )
