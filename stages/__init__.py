@@ -13,4 +13,5 @@ ARTICLE_MODULES = (
     "stages.a9588_jl_entropy_invariant_attention",
     "stages.a10588_adam_hessian_approximation",
     "stages.a9098_exact_accuracy_training",
+    "stages.a9595_sparsity_measures",
 )
