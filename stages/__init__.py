@@ -14,4 +14,5 @@ ARTICLE_MODULES = (
     "stages.a10588_adam_hessian_approximation",
     "stages.a9098_exact_accuracy_training",
     "stages.a9595_sparsity_measures",
+    "stages.a9660_gradient_flow_wasserstein",
 )
