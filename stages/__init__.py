@@ -15,4 +15,5 @@ ARTICLE_MODULES = (
     "stages.a9098_exact_accuracy_training",
     "stages.a9595_sparsity_measures",
     "stages.a9660_gradient_flow_wasserstein",
+    "stages.a10563_adam_epsilon_lr_scaling",
 )
