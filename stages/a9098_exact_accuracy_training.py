@@ -236,12 +236,12 @@ def _c9(m, profile):
     ok = conf[-1] > conf[0] and conf[-1] >= 0.5 and an["lower_violations"] == 0 and an["upper_violations"] == 0
     ratio = "; ".join("seed " + ", ".join(f"{v:.2f}" for v in r) for r in c["ce_over_1mp_by_epoch"])
     ps = c["per_sample_ratio_confident"]
-    return Outcome(f"CE run, train share with p_y > 0.9 by epoch (seed mean): "
+    return Outcome("CE run, train share with p_y > 0.9 by epoch (seed mean): "
                    + " → ".join(f"{v:.3f}" for v in conf)
                    + " (per seed at the end: " + ", ".join(f"{r[-1]:.3f}" for r in c["conf_by_epoch"]) + ")"
                    + f"; analytic 0 ≤ −log p − (1−p) ≤ (1−p)²/(2p): {an['lower_violations'] + an['upper_violations']} "
                    f"violations on {an['points']} points; aggregate CE/(1−E[p]) by epoch: {ratio}", ok,
-                   f"Per sample on p_y ≥ 0.9 (CE run, end): max −log p/(1−p) = "
+                   "Per sample on p_y ≥ 0.9 (CE run, end): max −log p/(1−p) = "
                    + ", ".join(f"{s['max_ratio']:.4f}" for s in ps)
                    + f" (bound −log 0.9/0.1 = {an['ratio_at_0.9']:.4f}); d(−log p)/dp = (1/p)·d(1−p)/dp to "
                    f"{an['grad_identity_max_err']:.0e}. The aggregate ratio stays well above 1: the few badly "

@@ -75,3 +75,22 @@ def test_download_fallback_verifies_each_file(tmp_path, monkeypatch):
     monkeypatch.setattr(urllib.request, "urlopen", offline)
     with pytest.raises(KexueError, match=r"downloading http://example/.* failed .*apt-get install dataset-fashion-mnist"):
         fm.download(tmp_path, base_url="http://example/")
+
+
+def test_classification_split_first_n_and_seeded(tmp_path):
+    from kexue.data.classification import classification_split
+
+    path = tmp_path / "digits.npz"
+    prepare_digits(path)
+    X, y = load_digits(path)
+    Xtr, ytr, Xte, yte = classification_split("digits", path, 100, 50)
+    assert Xtr.shape == (100, 64) and Xte.shape == (50, 64)
+    assert np.array_equal(Xtr.numpy(), X[:100]) and np.array_equal(yte.numpy(), y[100:150])
+    a = classification_split("digits", path, 100, subset_seed=[0, 1])
+    b = classification_split("digits", path, 100, subset_seed=[0, 1])
+    assert all(np.array_equal(u.numpy(), v.numpy()) for u, v in zip(a, b))
+    assert len(a[3]) == len(y) - 100 and not np.array_equal(a[0].numpy(), Xtr.numpy())
+    with pytest.raises(KexueError, match="choose one of"):
+        classification_split("cifar", path, 10)
+    with pytest.raises(KexueError, match="lower n_train"):
+        classification_split("digits", path, len(y))

@@ -53,29 +53,11 @@ class TrainConfig:
 
 
 def load_data(name: str, path: Path, n_train: int, n_test: int):
-    """(Xtr, ytr, Xte, yte) tensors: the first n_train training / first n_test test images.
+    """(Xtr, ytr, Xte, yte): the first n_train training / first n_test test images
+    (digits: the first n_train images train, the next n_test test)."""
+    from kexue.data.classification import classification_split
 
-    digits has no official split: its first n_train images train, the next n_test test."""
-    if name == "digits":
-        from kexue.data.digits import load_digits
-
-        X, y = load_digits(path)
-        if n_train + n_test > len(y):
-            raise KexueError(f"digits has {len(y)} images; n_train + n_test = {n_train + n_test} is too many")
-        Xtr, ytr, Xte, yte = X[:n_train], y[:n_train], X[n_train:n_train + n_test], y[n_train:n_train + n_test]
-    elif name == "fashion_mnist":
-        from kexue.data.fashion_mnist import load_fashion_mnist
-
-        Xtr, ytr, Xte, yte = load_fashion_mnist(path)
-        if n_train > len(ytr) or n_test > len(yte):
-            raise KexueError(f"fashion_mnist has {len(ytr)}/{len(yte)} images; asked {n_train}/{n_test}")
-        Xtr, ytr, Xte, yte = Xtr[:n_train], ytr[:n_train], Xte[:n_test], yte[:n_test]
-    else:
-        raise KexueError(f"dataset = {name!r}: choose 'digits' or 'fashion_mnist'")
-    f = lambda a: torch.as_tensor(np.ascontiguousarray(a, dtype=np.float32))  # noqa: E731
-    g = lambda a: torch.as_tensor(np.asarray(a, dtype=np.int64))  # noqa: E731
-    return f(Xtr), g(ytr), f(Xte), g(yte)
-
+    return classification_split(name, path, n_train, n_test)
 
 def split_output(kind: str, out: torch.Tensor, floor: float):
     """Logits mu and the EXACT scale sigma (None for the softmax losses, 1 for plain EXACT)."""

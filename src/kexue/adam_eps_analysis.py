@@ -13,6 +13,7 @@ from scipy.special import erf
 
 from kexue import adam_eps_lr as lr
 from kexue import softsign_moments as sm
+from kexue.quadrature import hermite_nodes
 
 
 # ------------------------------------------------------------------ C1–C5
@@ -58,7 +59,7 @@ def moments_study(a_grid, b_values, erf_x, hermite_n=201, b_far=100.0):
         t2 = np.full(a.size, np.nan)
         t1[sub] = [sm.quad_softsign(a[i], b, 1) for i in sub]
         t2[sub] = [sm.quad_softsign(a[i], b, 2) for i in sub]
-        z, w = sm.hermite_nodes(hermite_n)   # plain Gauss–Hermite, for comparison only
+        z, w = hermite_nodes(hermite_n)   # plain Gauss–Hermite, for comparison only
         gh1 = np.array([w @ sm.softsign(v + z, b) for v in a])
         ma, sa = sm.mean_approx(a, b), sm.second_approx(a, b)
         hh = 1e-4

@@ -41,33 +41,10 @@ class WidthRun:
 
 
 def load_split(name: str, path: Path, n_train: int, seed: int):
-    """(Xtr, ytr, Xte, yte) torch tensors: a seeded subset of n_train training images.
+    """(Xtr, ytr, Xte, yte): a seeded subset of n_train training images (kexue.data.classification)."""
+    from kexue.data.classification import classification_split
 
-    digits has no official split: a seeded permutation gives n_train training images and the
-    rest is the test set; fashion_mnist uses its official 10k test images."""
-    # the two loaders themselves: `kexue.data` would make every dataset a code dependency
-    from kexue.data.digits import load_digits
-    from kexue.data.fashion_mnist import load_fashion_mnist
-
-    rng = np.random.default_rng([seed, 10563])
-    if name == "digits":
-        X, y = load_digits(path)
-        if n_train >= len(y):
-            raise KexueError(f"digits has {len(y)} images; n_train = {n_train} leaves no test set")
-        perm = rng.permutation(len(y))
-        Xtr, ytr, Xte, yte = X[perm[:n_train]], y[perm[:n_train]], X[perm[n_train:]], y[perm[n_train:]]
-    elif name == "fashion_mnist":
-        Xtr, ytr, Xte, yte = load_fashion_mnist(path)
-        if n_train > len(ytr):
-            raise KexueError(f"fashion_mnist has {len(ytr)} training images; n_train = {n_train}")
-        sub = np.sort(rng.permutation(len(ytr))[:n_train])
-        Xtr, ytr = Xtr[sub], ytr[sub]
-    else:
-        raise KexueError(f"dataset = {name!r}: use 'digits' or 'fashion_mnist'")
-    f = lambda a: torch.as_tensor(np.asarray(a, dtype=np.float32).reshape(len(a), -1))  # noqa: E731
-    g = lambda a: torch.as_tensor(np.asarray(a, dtype=np.int64))  # noqa: E731
-    return f(Xtr), g(ytr), f(Xte), g(yte)
-
+    return classification_split(name, path, n_train, subset_seed=[seed, 10563])
 
 def steps_for(n_train: int, epochs: float, batch: int) -> int:
     if n_train < 1 or epochs <= 0 or batch < 1:

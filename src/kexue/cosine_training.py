@@ -41,36 +41,10 @@ class TrainConfig:
 
 
 def load_dataset(name: str, path: Path, n_train: int, seed: int):
-    """(Xtr, ytr, Xte, yte) as float32 [n, features] in [0, 1] and int64 labels.
+    """(Xtr, ytr, Xte, yte): a seeded subset of n_train training images (kexue.data.classification)."""
+    from kexue.data.classification import classification_split
 
-    digits has no split: a seeded permutation gives n_train training images, the rest is
-    the test set. fashion_mnist: a seeded subset of n_train of the 60k training images,
-    and the official 10k test images.
-    """
-    # import the two loaders themselves: `kexue.data` would make every dataset a code dependency
-    from kexue.data.digits import load_digits
-    from kexue.data.fashion_mnist import load_fashion_mnist
-
-    rng = np.random.default_rng([seed, 9931])
-    if name == "digits":
-        X, y = load_digits(path)
-        perm = rng.permutation(len(y))
-        if n_train >= len(y):
-            raise ValueError(f"digits has {len(y)} images; n_train = {n_train} leaves no test set")
-        tr, te = perm[:n_train], perm[n_train:]
-        Xtr, ytr, Xte, yte = X[tr], y[tr], X[te], y[te]
-    elif name == "fashion_mnist":
-        Xtr, ytr, Xte, yte = load_fashion_mnist(path)
-        if n_train > len(ytr):
-            raise ValueError(f"fashion_mnist has {len(ytr)} training images; n_train = {n_train}")
-        sub = np.sort(rng.permutation(len(ytr))[:n_train])
-        Xtr, ytr = Xtr[sub], ytr[sub]
-    else:
-        raise ValueError(f"unknown dataset {name!r}")
-    f = lambda a: torch.as_tensor(np.asarray(a, dtype=np.float32).reshape(len(a), -1))  # noqa: E731
-    g = lambda a: torch.as_tensor(np.asarray(a, dtype=np.int64))  # noqa: E731
-    return f(Xtr), g(ytr), f(Xte), g(yte)
-
+    return classification_split(name, path, n_train, subset_seed=[seed, 9931])
 
 def _cos(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     den = x.norm() * y.norm()

@@ -25,7 +25,7 @@ from scipy import integrate
 from scipy.special import erf, erfc
 
 from kexue.errors import KexueError
-from kexue.quadrature import hermite_nodes, normal_expectation
+from kexue.quadrature import normal_expectation
 
 SQRT2 = math.sqrt(2.0)
 INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
