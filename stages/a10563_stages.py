@@ -7,26 +7,18 @@ from __future__ import annotations
 D = "data/10563"
 
 
-def _save_npz(path, arrays):
-    import numpy as np
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "wb") as f:
-        np.savez(f, **arrays)
-
-
 def moments(ctx):
     import numpy as np
 
     from kexue.adam_eps_analysis import moments_study
-    from kexue.io import atomic_write_json
+    from kexue.io import atomic_write_json, save_npz
 
     p = ctx.p
     a = np.linspace(-p.a_max, p.a_max, p.a_points)
     x = np.linspace(-p.erf_x_max, p.erf_x_max, p.erf_points)
     m, arr = moments_study(a, p.b_values, x, hermite_n=p.hermite_n, b_far=p.b_far)
     atomic_write_json(ctx.out("metrics"), m)
-    _save_npz(ctx.out("arrays"), arr)
+    save_npz(ctx.out("arrays"), arr)
     ctx.log(f"{a.size} a × {len(p.b_values)} b; erf approx max err {m['moments']['c3']['max_err']:.4f}")
 
 
@@ -35,7 +27,7 @@ def lr_curves(ctx):
 
     from kexue.adam_eps_analysis import lr_study
     from kexue.adam_eps_lr import random_problem, toy_problem
-    from kexue.io import atomic_write_json
+    from kexue.io import atomic_write_json, save_npz
 
     p = ctx.p
     problems = {"toy": toy_problem(np.random.default_rng(ctx.seed + 1), p.toy_n),
@@ -45,7 +37,7 @@ def lr_curves(ctx):
     m, arr = lr_study(problems, B, p.eps_values, scan, p.eps_large, p.mc_B, p.mc_eps, p.mc_samples,
                       np.random.default_rng(ctx.seed + 3))
     atomic_write_json(ctx.out("metrics"), m)
-    _save_npz(ctx.out("arrays"), arr)
+    save_npz(ctx.out("arrays"), arr)
     for name in problems:
         ctx.log(f"{name}: surge gone from ε = {m['lr'][name]['exact_threshold_eps']} (exact), "
                 f"{m['lr'][name]['mf_threshold_eps']} (mean field)")

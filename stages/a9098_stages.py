@@ -12,7 +12,7 @@ def toy(ctx):
     import numpy as np
 
     from kexue import exact_toy as T
-    from kexue.io import atomic_write_json
+    from kexue.io import atomic_write_json, save_npz
 
     p = ctx.p
     grid = T.b_grid(p.b_lo, p.b_hi, p.b_step)
@@ -34,10 +34,7 @@ def toy(ctx):
     arrays = {"b": bs, "fig_ks": np.array(TOY_FIG_KS, float), "ks": np.array(p.ks, float), "sigma_traj": traj}
     for kind in T.LOSSES:
         arrays[f"curve_{kind}"] = np.stack([T.total_loss(kind, bs, k) for k in TOY_FIG_KS])
-    out = ctx.out("arrays")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with open(out, "wb") as f:
-        np.savez(f, **arrays)
+    save_npz(ctx.out("arrays"), arrays)
 
 
 def prob_checks(ctx):
@@ -110,7 +107,7 @@ def train(ctx):
     import numpy as np
 
     from kexue.accuracy_training import TrainConfig, load_data, train_one
-    from kexue.io import atomic_write_json
+    from kexue.io import atomic_write_json, save_npz
 
     p = ctx.p
     data = load_data(p.dataset, ctx.inp(p.dataset), p.n_train, p.n_test)
@@ -140,10 +137,7 @@ def train(ctx):
         acc = r["ep_test_acc"][-1] if len(r["ep_test_acc"]) else float("nan")
         ctx.log(f"{name}: test acc {acc:.4f}, {r['skipped']} skipped steps, {wall:.1f}s"
                 + (f", FAILED at step {r['failure']['step']}" if r["failure"] else ""))
-    out = ctx.out("runs")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with open(out, "wb") as f:
-        np.savez(f, **arrays)
+    save_npz(ctx.out("runs"), arrays)
     atomic_write_json(ctx.out("info"), {"train_info": {
         "dataset": p.dataset, "n_train": int(len(data[1])), "n_test": int(len(data[3])), "hidden": p.hidden,
         "depth": p.depth, "epochs": p.epochs, "lr": p.lr, "batch": p.batch, "n_nodes": p.n_nodes,

@@ -7,14 +7,6 @@ from __future__ import annotations
 D = "data/9588"
 
 
-def _save_npz(path, arrays):
-    import numpy as np
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "wb") as f:
-        np.savez(f, **arrays)
-
-
 def jl(ctx):
     """C1 arithmetic and C2: minimal JL dimension for identity and Gaussian points."""
     import math
@@ -24,7 +16,7 @@ def jl(ctx):
 
     from kexue import jl_dimension as jd
     from kexue.fits import linear_fit, power_law_fit
-    from kexue.io import atomic_write_json
+    from kexue.io import atomic_write_json, save_npz
 
     p = ctx.p
     # C1: the article's numbers, and log_512 n two ways (ln ratio; log2 n / 9 since 512 = 2^9)
@@ -60,7 +52,7 @@ def jl(ctx):
     jl_m = {"cases": res, "eps": p.jl_eps, "trials": p.jl_trials, "wall_s": time.perf_counter() - t0,
             "rule": "k_min = smallest k with >= 50% of trials keeping all pairwise squared distances within 1 ± eps"}
     atomic_write_json(ctx.out("metrics"), {"c1": c1, "jl": jl_m})
-    _save_npz(ctx.out("arrays"), arrays)
+    save_npz(ctx.out("arrays"), arrays)
 
 
 def retrieval(ctx):
@@ -70,7 +62,7 @@ def retrieval(ctx):
     import numpy as np
 
     from kexue.fits import linear_fit, power_law_fit
-    from kexue.io import atomic_write_json
+    from kexue.io import atomic_write_json, save_npz
     from kexue.jl_dimension import retrieval_min_dim
     from kexue.montecarlo import proportion_ci
 
@@ -92,7 +84,7 @@ def retrieval(ctx):
         "ns": p.ret_ns, "d_min": dmin, "fit": linear_fit(x, dmin), "power_fit": power_law_fit(p.ret_ns, dmin),
         "trials": p.ret_trials, "target": p.ret_target, "dim": p.ret_dim, "noise": p.ret_noise, "rows": rows,
         "wall_s": time.perf_counter() - t0}})
-    _save_npz(ctx.out("arrays"), {"ns": np.array(p.ret_ns), "d_min": np.array(dmin)})
+    save_npz(ctx.out("arrays"), {"ns": np.array(p.ret_ns), "d_min": np.array(dmin)})
 
 
 def entropy(ctx):
@@ -102,7 +94,7 @@ def entropy(ctx):
     import numpy as np
 
     from kexue.attention_entropy import summarize, sweep
-    from kexue.io import atomic_write_json
+    from kexue.io import atomic_write_json, save_npz
 
     p = ctx.p
     t0 = time.perf_counter()
@@ -121,7 +113,7 @@ def entropy(ctx):
             table.append({"d": d, "beta0": b, "slope_O": round(r["point_O"], 3), "slope_E": round(r["point_E"], 3),
                           "ratio": f"{ci['estimate']:.3f} [{ci['lo']:.3f}, {ci['hi']:.3f}]"})
     atomic_write_json(ctx.out("metrics"), {"entropy": s, "entropy_slope_table": table})
-    _save_npz(ctx.out("arrays"), {"ns": np.array(p.ent_ns), **arr})
+    save_npz(ctx.out("arrays"), {"ns": np.array(p.ent_ns), **arr})
 
 
 def toy_train(ctx):
@@ -131,7 +123,7 @@ def toy_train(ctx):
     import numpy as np
 
     from kexue.attention_length_extrapolation import ToyConfig, train_and_evaluate
-    from kexue.io import atomic_write_json
+    from kexue.io import atomic_write_json, save_npz
     from kexue.montecarlo import proportion_ci
 
     p = ctx.p
@@ -161,7 +153,7 @@ def toy_train(ctx):
         "runs": runs, "mean_acc": mean_acc, "pooled_acc": pooled, "seeds": p.toy_seeds, "train_len": p.toy_train_len,
         "test_lens": p.toy_test_lens, "eval_problems": p.toy_eval_problems, "steps": p.toy_steps,
         "device": ctx.device, "wall_s": time.perf_counter() - t0}})
-    _save_npz(ctx.out("arrays"), arrays)
+    save_npz(ctx.out("arrays"), arrays)
 
 
 def figures(ctx):

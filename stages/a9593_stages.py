@@ -134,7 +134,7 @@ def init_train(ctx):
 
     import numpy as np
 
-    from kexue.io import atomic_write_json
+    from kexue.io import atomic_write_json, save_npz
     from kexue.montecarlo import mean_ci
     from kexue.softmax_init_training import InitConfig, run
 
@@ -154,8 +154,7 @@ def init_train(ctx):
                            "eval_loss_ci": mean_ci(ev) if len(ev) >= 2 else None,
                            "mean_eval_loss": float(np.mean(ev)),
                            "initial_attn_entropy": float(np.mean(arrays[f"entropy_{i}"][:, 0]))}
-    with open(ctx.out("traces"), "wb") as f:
-        np.savez(f, **arrays)
+    save_npz(ctx.out("traces"), arrays)
     atomic_write_json(ctx.out("metrics"), {"init_train": {
         "steps": p.init_steps, "seeds": len(seeds), "lr": p.init_lr, "batch": p.init_batch,
         "n_keys": p.init_n_keys, "chance_loss": math.log(p.init_n_values), "logn": math.log(p.init_n_keys),

@@ -20,7 +20,7 @@ def numerics(ctx):
     from scipy.stats import pearsonr
 
     from kexue import groupwise_cosine as gc
-    from kexue.io import atomic_write_json
+    from kexue.io import atomic_write_json, save_npz
 
     p = ctx.p
     rng = np.random.default_rng([ctx.seed, 9931])
@@ -98,10 +98,7 @@ def numerics(ctx):
     arrays.update(simpson_x1=x1, simpson_y1=y1, simpson_x2=x2, simpson_y2=y2)
 
     atomic_write_json(ctx.out("metrics"), m)
-    out = ctx.out("arrays")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with open(out, "wb") as f:
-        np.savez(f, **arrays)
+    save_npz(ctx.out("arrays"), arrays)
 
 
 def adam(ctx):
@@ -110,7 +107,7 @@ def adam(ctx):
     import numpy as np
 
     from kexue.cosine_training import TrainConfig, load_dataset, run
-    from kexue.io import atomic_write_json
+    from kexue.io import atomic_write_json, save_npz
 
     p = ctx.p
     data = load_dataset(p.dataset, ctx.inp(p.dataset), p.n_train, ctx.seed)
@@ -131,10 +128,7 @@ def adam(ctx):
         summary[_lam_key(lam)] = {"test_acc": o["test_acc"], "test_loss": o["test_loss"],
                                   "final_train_loss": float(o["loss"][-1]),
                                   "clipped_frac_per_tensor": o["clipped"].mean(0).tolist()}
-    out = ctx.out("traces")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with open(out, "wb") as f:
-        np.savez(f, **arrays)
+    save_npz(ctx.out("traces"), arrays)
     atomic_write_json(ctx.out("summary"), {"adam_run": {
         "dataset": p.dataset, "n_train": p.n_train, "hidden": p.hidden, "depth": p.depth, "steps": p.steps,
         "lr": p.lr, "batch": p.batch, "device": ctx.device, "wall_s": wall, "per_lambda": summary}})

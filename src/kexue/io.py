@@ -3,6 +3,7 @@ so a killed stage never leaves a half-written file that a later run could trust.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import tempfile
@@ -106,3 +107,12 @@ def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
         while block := f.read(chunk):
             h.update(block)
     return h.hexdigest()
+
+
+def save_npz(path: str | Path, arrays: dict) -> None:
+    """np.savez to exactly `path` (numpy would append ".npz" to a bare name), atomically."""
+    import numpy as np
+
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    atomic_write_bytes(path, buf.getvalue())
