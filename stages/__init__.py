@@ -7,6 +7,7 @@ rules, dvc.yaml, reports — follows from it.
 
 ARTICLE_MODULES = (
     "stages.data",
+    "stages.metric_nets",
     "stages.a9931_local_global_cosine",
     "stages.a9775_min_abc",
     "stages.a9593_softmax_robustness_entropy",

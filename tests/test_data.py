@@ -94,3 +94,20 @@ def test_classification_split_first_n_and_seeded(tmp_path):
         classification_split("cifar", path, 10)
     with pytest.raises(KexueError, match="lower n_train"):
         classification_split("digits", path, len(y))
+
+
+def test_image_sets_split_and_range(tmp_path):
+    from kexue.data.digits import prepare_digits
+    from kexue.data.image_sets import image_set
+
+    path = tmp_path / "digits.npz"
+    prepare_digits(path)
+    Xtr, ytr, Xte, yte = image_set("digits", path)
+    assert Xtr.shape == (1500, 64) and Xte.shape == (297, 64)
+    assert Xtr.min() == -1.0 and Xtr.max() == 1.0
+    sub = image_set("digits", path, n_train=256)[0]
+    assert (sub == Xtr[:256]).all()          # a smaller profile sees a prefix of the same split
+    with pytest.raises(KexueError, match="n_train = 2000"):
+        image_set("digits", path, n_train=2000)
+    with pytest.raises(KexueError, match="image set 'cifar'"):
+        image_set("cifar", path)
