@@ -17,4 +17,5 @@ ARTICLE_MODULES = (
     "stages.a9595_sparsity_measures",
     "stages.a9660_gradient_flow_wasserstein",
     "stages.a10563_adam_epsilon_lr_scaling",
+    "stages.a9467_wasserstein_score_matching",
 )
