@@ -18,4 +18,7 @@ ARTICLE_MODULES = (
     "stages.a9660_gradient_flow_wasserstein",
     "stages.a10563_adam_epsilon_lr_scaling",
     "stages.a9467_wasserstein_score_matching",
+    "stages.a9228_probability_flow_ode",
+    "stages.a9152_ddpm_autoregressive_vae",
+    "stages.a10055_upsample_guidance",
 )

@@ -44,7 +44,10 @@ def set_seed(seed: int, torch_too: bool = True) -> None:
     except ImportError:
         return
     torch.manual_seed(seed)
-    torch.use_deterministic_algorithms(True, warn_only=True)
+    # Only CUDA has nondeterministic kernels to switch off; CPU kernels are deterministic already.
+    # The switch imports torch._dynamo (~2 s per stage), so a CPU-only machine skips it.
+    if torch.cuda.is_available():
+        torch.use_deterministic_algorithms(True, warn_only=True)
 
 
 def select_device(name: str) -> str:
