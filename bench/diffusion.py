@@ -39,8 +39,8 @@ BATCH = 128
 MODELS = {
     "mlp8": (lambda: MLPDenoiser(dim=64), (64,)),                                   # card 9152, digits 8x8
     "unet8": (lambda: UNet(widths=(16, 32, 64)), (1, 8, 8)),
-    "unet14": (lambda: UNet(widths=(16, 32, 64)), (1, 14, 14)),                    # card 10055, low res
-    "unet28": (lambda: UNet(widths=(16, 32, 64)), (1, 28, 28)),                    # card 10055, UG target
+    "unet14": (lambda: UNet(widths=(8, 16)), (1, 14, 14)),                         # article 10055 default, low res
+    "unet28": (lambda: UNet(widths=(8, 16)), (1, 28, 28)),                         # article 10055, UG target
     "mlp28": (lambda: MLPDenoiser(dim=784), (784,)),
     "unet32full": (lambda: UNet(widths=(64, 128), blocks=2), (1, 32, 32)),         # card 9152 full (GPU)
 }

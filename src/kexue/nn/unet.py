@@ -1,7 +1,7 @@
 """A small U-Net epsilon-model for 1-channel images (8x8 digits, 14x14 / 28x28 Fashion-MNIST,
 16x16 shapes, 32x32 padded Fashion-MNIST): (x_t [B, C, H, W], t) -> eps_hat [B, C, H, W].
 
-    model = UNet(widths=(16, 32, 64))      # card 10055 default: 3 resolutions, 2 downsamplings
+    model = UNet(widths=(8, 16))           # article 10055's default: 2 resolutions (14 -> 7)
     eps_hat = model(x_t, t)                # t: number, 0-d or [B]; integer or continuous
 
 Layout (DDPM-style, simplified as in article 9152: no attention, one skip per resolution,
@@ -29,7 +29,10 @@ length 3 runs unpadded (28 -> 14 -> 7). Padding rather than resizing keeps the n
 convolutional (same local computation everywhere), which upsample guidance (card 10055)
 relies on when a model trained at 14x14 is run at 28x28. Zeros match the convs' own padding.
 
-The model is resolution-agnostic: the same weights run at any H, W (card 10055).
+The model is resolution-agnostic: the same weights run at any H, W (card 10055). Measured for
+10055: a 3-resolution net trained at 14x14 pads to 16, its 4x4 bottleneck sees the border
+everywhere, and at 28x28 its eps-MSE collapses to 0.98 (vs 0.48 at 14 px) even at t = 20; two
+resolutions transfer (0.50 vs 0.55). Use 2 resolutions for train-small / sample-large.
 Checkpoint helpers (config, check_state_dict, load_denoiser) live in kexue.nn.mlp_denoiser.
 """
 from __future__ import annotations
