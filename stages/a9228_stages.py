@@ -37,6 +37,7 @@ def solver_sweep(ctx):
 def learned_score(ctx):
     from kexue.io import atomic_write_json, save_npz
 
+    ckpt = ctx.persist("ckpt")  # created even when off: DVC refuses to commit a missing persistent out
     if ctx.p.learned_steps == 0:  # off (smoke): say so explicitly, without importing the experiment code
         atomic_write_json(ctx.out("metrics"), {"learned": {
             "run": False, "reason": f"learned score off at profile {ctx.profile} (learned_steps = 0)"}})
@@ -45,7 +46,7 @@ def learned_score(ctx):
     from kexue.pf_ode_experiments import learned_score as run
 
     bf16 = ctx.profile == "full" and ctx.device == "cuda"
-    m, arr = run(ctx.p, ctx.seed, run_dir=ctx.persist("ckpt") / "g2_eps_model", fingerprint=ctx.fingerprint,
+    m, arr = run(ctx.p, ctx.seed, run_dir=ckpt / "g2_eps_model", fingerprint=ctx.fingerprint,
                  device=ctx.device, bf16=bf16, log=ctx.log)
     atomic_write_json(ctx.out("metrics"), m)
     save_npz(ctx.out("arrays"), arr)
