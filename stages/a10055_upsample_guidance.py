@@ -174,11 +174,13 @@ def check_c6(m, profile):
 
 def check_c7(m, profile):
     c = m["ug"]["cost"]
+    # wall-clock goes to the detail, not the measured text: it differs between two runs of the same
+    # inputs, and the measured text is what both engines must agree on
     return Outcome(f"counted pixel evaluations per sample: UG {c['pixel_evals_ug0.2']} / direct "
-                   f"{c['pixel_evals_direct']} = {c['count_ratio']} (1 + 1/s^2 = {c['expected']}); wall-clock ratio "
-                   f"{c['wall_ratio']:.2f} ({c['wall_ug_s']:.1f}s / {c['wall_direct_s']:.1f}s, one thread, {c['device']})",
+                   f"{c['pixel_evals_direct']} = {c['count_ratio']} (1 + 1/s^2 = {c['expected']})",
                    bool(c["exact"]),
-                   "The card expects a wall-clock ratio of 1.1-1.6 (reported only, not part of the verdict).")
+                   f"Wall-clock ratio {c['wall_ratio']:.2f} ({c['wall_ug_s']:.1f}s / {c['wall_direct_s']:.1f}s, one "
+                   f"thread, {c['device']}); the card expects 1.1-1.6 (reported only, not part of the verdict).")
 
 
 def check_c8(m, profile):
