@@ -21,4 +21,5 @@ ARTICLE_MODULES = (
     "stages.a9228_probability_flow_ode",
     "stages.a9152_ddpm_autoregressive_vae",
     "stages.a10055_upsample_guidance",
+    "stages.a9969_idempotent_generative_network",
 )
