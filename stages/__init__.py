@@ -22,4 +22,5 @@ ARTICLE_MODULES = (
     "stages.a9152_ddpm_autoregressive_vae",
     "stages.a10055_upsample_guidance",
     "stages.a9969_idempotent_generative_network",
+    "stages.a9687_self_consuming_mad",
 )

@@ -11,20 +11,31 @@ import pytest  # noqa: E402
 
 
 @pytest.fixture(scope="session")
-def snake_clone(tmp_path_factory):
-    """Smoke profile of every article run by `snakemake -j2` (then `dvc commit` via onsuccess)."""
-    from tests.engines import make_clone, snakemake
+def engine_runs(tmp_path_factory):
+    """The smoke profile of every article through both engines AT ONCE, each in its own clone: `dvc repro` (serial)
+    in the background while `snakemake -j2` runs in the foreground. Run one after the other, DVC's serial run left a
+    core idle; together they keep both CI cores busy, and the pair costs little more than the slower one alone."""
+    from tests.engines import BIN, finish, make_clone, snakemake, start
 
-    clone = make_clone(tmp_path_factory.mktemp("snake"))
-    proc = snakemake(clone, "-j2")
-    return clone, proc
+    dvc_dir = make_clone(tmp_path_factory.mktemp("dvc"))
+    snake_dir = make_clone(tmp_path_factory.mktemp("snake"))
+    background = start(dvc_dir, str(BIN / "dvc"), "repro")
+    try:
+        snake_proc = snakemake(snake_dir, "-j2")
+    except BaseException:
+        background[0].kill()
+        raise
+    dvc_proc = finish(background)
+    return (snake_dir, snake_proc), (dvc_dir, dvc_proc)
 
 
 @pytest.fixture(scope="session")
-def dvc_clone(tmp_path_factory):
-    """Smoke profile of every article run by `dvc repro` alone."""
-    from tests.engines import dvc, make_clone
+def snake_clone(engine_runs):
+    """Smoke profile of every article run by `snakemake -j2` (then `dvc commit` via onsuccess)."""
+    return engine_runs[0]
 
-    clone = make_clone(tmp_path_factory.mktemp("dvc"))
-    proc = dvc(clone, "repro")
-    return clone, proc
+
+@pytest.fixture(scope="session")
+def dvc_clone(engine_runs):
+    """Smoke profile of every article run by `dvc repro` alone."""
+    return engine_runs[1]

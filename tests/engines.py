@@ -51,6 +51,27 @@ def run(clone: Path, *cmd, check: bool = True, timeout: int = 900) -> subprocess
     return p
 
 
+def start(clone: Path, *cmd) -> tuple[subprocess.Popen, Path]:
+    """Start a command in the background; its output goes to a file (a pipe would fill up and block it)."""
+    log = clone.parent / f"{clone.name}.log"
+    with log.open("w") as fh:
+        proc = subprocess.Popen(list(cmd), cwd=clone, env=env(clone), stdout=fh, stderr=subprocess.STDOUT, text=True)
+    return proc, log
+
+
+def finish(started: tuple[subprocess.Popen, Path], timeout: int = 1800) -> subprocess.CompletedProcess:
+    proc, log = started
+    try:
+        rc = proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise
+    out = log.read_text()
+    if rc != 0:
+        raise AssertionError(f"{' '.join(proc.args)} failed ({rc}):\n{out[-8000:]}")
+    return subprocess.CompletedProcess(proc.args, rc, out, "")
+
+
 def snakemake(clone: Path, *args, **kw) -> subprocess.CompletedProcess:
     return run(clone, str(BIN / "snakemake"), *args, **kw)
 
