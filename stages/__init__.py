@@ -23,4 +23,5 @@ ARTICLE_MODULES = (
     "stages.a10055_upsample_guidance",
     "stages.a9969_idempotent_generative_network",
     "stages.a9687_self_consuming_mad",
+    "stages.a9675_rope_beta_base_ntk",
 )

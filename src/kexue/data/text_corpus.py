@@ -64,9 +64,10 @@ def char_corpus(text: str, name: str = "kjv", val_frac: float = 0.05, block: int
     if len(text) < 10 * block:
         raise KexueError(f"corpus {name!r} has {len(text)} characters, too few for blocks of {block}; "
                          "the text file is truncated: rerun its data stage")
-    vocab = sorted(set(text))
-    lut = {c: i for i, c in enumerate(vocab)}
-    ids = np.fromiter((lut[c] for c in text), dtype=np.int64, count=len(text))
+    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)   # one code point per character, vectorised
+    points = np.unique(codes)
+    vocab = [chr(c) for c in points]                                      # sorted by code point = sorted(set(text))
+    ids = np.searchsorted(points, codes).astype(np.int64)
     is_val = _block_split(len(ids), block, val_frac)
     return Corpus(f"{name}:char", vocab, ids[~is_val], ids[is_val])
 
