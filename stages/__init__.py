@@ -24,4 +24,5 @@ ARTICLE_MODULES = (
     "stages.a9969_idempotent_generative_network",
     "stages.a9687_self_consuming_mad",
     "stages.a9675_rope_beta_base_ntk",
+    "stages.a9046_unargmaxable_tokens",
 )
