@@ -25,4 +25,5 @@ ARTICLE_MODULES = (
     "stages.a9687_self_consuming_mad",
     "stages.a9675_rope_beta_base_ntk",
     "stages.a9046_unargmaxable_tokens",
+    "stages.a9607_quantization_scaling_law",
 )
