@@ -26,4 +26,5 @@ ARTICLE_MODULES = (
     "stages.a9675_rope_beta_base_ntk",
     "stages.a9046_unargmaxable_tokens",
     "stages.a9607_quantization_scaling_law",
+    "stages.a9698_tied_embedding_init",
 )
