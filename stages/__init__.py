@@ -27,4 +27,5 @@ ARTICLE_MODULES = (
     "stages.a9046_unargmaxable_tokens",
     "stages.a9607_quantization_scaling_law",
     "stages.a9698_tied_embedding_init",
+    "stages.a10085_score_identity_distillation",
 )
