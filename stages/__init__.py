@@ -28,4 +28,5 @@ ARTICLE_MODULES = (
     "stages.a9607_quantization_scaling_law",
     "stages.a9698_tied_embedding_init",
     "stages.a10085_score_identity_distillation",
+    "stages.a10007_fourier_basis_density",
 )
