@@ -82,7 +82,8 @@ class RopeScaling:
     def angles(self, positions: torch.Tensor, head_dim: int, base: float) -> torch.Tensor:
         """[N, d/2] rotation angles n * theta_m under this rule (float64 then cast by the caller)."""
         b, step = self.base_and_step(head_dim, base)
-        return positions.to(torch.float64)[:, None] * step * frequencies(head_dim, b)[None]
+        pos = positions.detach().to("cpu", torch.float64)        # float64 on the CPU, then to the caller's device
+        return (pos[:, None] * step * frequencies(head_dim, b)[None]).to(positions.device)
 
 
 def rotate(x: torch.Tensor, angles: torch.Tensor) -> torch.Tensor:
